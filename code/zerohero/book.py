@@ -1,0 +1,141 @@
+"""Build the book, or execute one chapter while editing it.
+
+``python -m zerohero.book build``: fetch the data, train every cached experiment (both cores),
+drop the execution cache when ``code/`` or ``data/`` changed since the last build (the cache
+hashes only a notebook's code cells, so it would otherwise serve stale outputs), then run
+``jupyter-book build . --all -W --keep-going``.
+
+``python -m zerohero.book execute book/03_mlp.md``: run one chapter's cells in a fresh kernel
+(as the build does) and report errors and stderr output, without building HTML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "_build"
+STAMP = BUILD / ".zerohero-inputs"
+
+
+def inputs_hash(root: Path = ROOT) -> str:
+    """Hash of what chapters depend on besides their own cells: the package and the data."""
+    digest = hashlib.sha256()
+    files = sorted((root / "code").rglob("*.py")) + sorted((root / "data").glob("*"))
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith(".tmp"):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def invalidate_stale_cache(build: Path = BUILD, root: Path = ROOT) -> bool:
+    """Clear the execution cache if code/ or data/ changed since it was filled. True if cleared."""
+    current = inputs_hash(root)
+    stamp = build / STAMP.name
+    stale = not stamp.exists() or stamp.read_text() != current
+    if stale:
+        shutil.rmtree(build / ".jupyter_cache", ignore_errors=True)
+        shutil.rmtree(build / "jupyter_execute", ignore_errors=True)
+    return stale
+
+
+def write_stamp(build: Path = BUILD, root: Path = ROOT) -> None:
+    build.mkdir(parents=True, exist_ok=True)
+    (build / STAMP.name).write_text(inputs_hash(root))
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for kernels: MPLBACKEND would silently drop every figure."""
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)
+    return env
+
+
+def build(pretrain: bool = True, jobs: int | None = None) -> int:
+    from zerohero import data, runs
+    start = time.perf_counter()
+    for name in sorted(data.manifest()):
+        data.fetch(name)
+    if pretrain:
+        runs.train_all(jobs=jobs)
+    if invalidate_stale_cache():
+        print("book: code/ or data/ changed since the last build: execution cache cleared")
+    os.environ.pop("MPLBACKEND", None)
+    cmd = [sys.executable, "-m", "jupyter_book.cli.main", "build", str(ROOT), "--all", "-W",
+           "--keep-going"]
+    print("book: " + " ".join(cmd[2:]), flush=True)
+    rc = subprocess.call(cmd, cwd=ROOT, env=clean_env())
+    if rc == 0:
+        write_stamp()
+        print(f"book: built in {time.perf_counter() - start:.0f} s; open "
+              f"{BUILD / 'html' / 'index.html'}")
+    else:
+        print(f"book: the build failed (exit {rc}); see the messages above")
+    return rc
+
+
+def read_chapter(path: Path):
+    from myst_nb.core.read import read_myst_markdown_notebook
+    return read_myst_markdown_notebook(Path(path).read_text(encoding="utf-8"))
+
+
+def execute(path: Path, timeout: int = 1200):
+    """Execute one chapter in a fresh kernel with the chapter's folder as working directory."""
+    from nbclient import NotebookClient
+    nb = read_chapter(path)
+    os.environ.pop("MPLBACKEND", None)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(path).resolve().parent)}})
+    client.execute()
+    return nb
+
+
+def stderr_outputs(nb) -> list[str]:
+    """Text written to stderr by cells not tagged ``remove-stderr`` (the build warns on these)."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "remove-stderr" in cell.metadata.get("tags", []):
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found.append(out["text"])
+    return found
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zerohero.book", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build the whole book into _build/html")
+    b.add_argument("--no-pretrain", action="store_true",
+                   help="skip the parallel training step (chapters then train what they need)")
+    b.add_argument("--jobs", "-j", type=int, default=None)
+    e = sub.add_parser("execute", help="execute one chapter and report errors and stderr")
+    e.add_argument("chapter", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return build(pretrain=not args.no_pretrain, jobs=args.jobs)
+    from nbclient.exceptions import CellExecutionError
+    start = time.perf_counter()
+    try:
+        nb = execute(args.chapter)
+    except CellExecutionError as err:
+        print(f"{args.chapter}: a cell failed:\n{err}")
+        return 1
+    warnings = stderr_outputs(nb)
+    for text in warnings:
+        print(f"{args.chapter}: stderr output (a warning in the build):\n{text}")
+    print(f"{args.chapter}: executed in {time.perf_counter() - start:.1f} s"
+          + (f", {len(warnings)} stderr output(s)" if warnings else ", clean"))
+    return 1 if warnings else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

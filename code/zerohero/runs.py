@@ -1,0 +1,260 @@
+"""Training runs as named, cached experiments.
+
+Every model the book shows is trained by an *experiment*: a function of a config (keyword
+arguments: hyperparameters, seed) that returns a dict of results (final metrics, loss history,
+and the trained weights when a later cell needs them). ``run(name)`` returns those results,
+from disk when an identical run was done before. The cache key hashes the experiment's name and
+config, the source of the whole ``zerohero`` package and the sha256 of the datasets it reads,
+so any change in ``code/`` retrains, and the book and the tests share one run instead of
+training twice.
+
+``python -m zerohero.runs`` trains every registered experiment ahead of the build, in separate
+processes (one torch thread each: for these small models that is faster than two threads).
+See the README ("How the build works").
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import inspect
+import io
+import json
+import os
+import pkgutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import zerohero
+
+PACKAGE_DIR = Path(zerohero.__file__).resolve().parent
+RUNS_DIR_ENV = "ZEROHERO_RUNS_DIR"
+
+
+def runs_dir() -> Path:
+    """``$ZEROHERO_RUNS_DIR``, else ``.runs/`` at the repository root."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or PACKAGE_DIR.parents[1] / ".runs")
+
+
+@dataclass
+class Experiment:
+    name: str
+    fn: Callable[..., dict]
+    config: dict[str, Any]
+    data: tuple[str, ...] = ()
+    cost: float = 1.0  # rough seconds, so the longest runs start first
+    pretrain: bool = True  # trained by `python -m zerohero.runs`, ahead of the build
+    defaults: dict[str, Any] = field(init=False)
+
+    def __post_init__(self):
+        params = inspect.signature(self.fn).parameters
+        self.defaults = {k: p.default for k, p in params.items()
+                         if p.default is not inspect.Parameter.empty}
+        unknown = set(self.config) - set(params)
+        if unknown:
+            raise TypeError(f"experiment {self.name!r}: {self.fn.__qualname__} has no "
+                            f"parameter(s) {sorted(unknown)}")
+
+    def full_config(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(overrides) - set(inspect.signature(self.fn).parameters)
+        if unknown:
+            raise TypeError(f"experiment {self.name!r} has no option(s) {sorted(unknown)}; "
+                            f"its options are {sorted(self.defaults)}")
+        return {**self.defaults, **self.config, **overrides}
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True, **config):
+    """Register the decorated function as experiment ``name`` with a preset ``config``.
+
+    Stack the decorator to register one function under several names (the rows of a
+    chapter's table), each with its own preset. ``data`` names the datasets it reads.
+    """
+    def register(fn):
+        if name in REGISTRY and REGISTRY[name].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"two experiments are named {name!r}")
+        REGISTRY[name] = Experiment(name, fn, dict(config), tuple(data), cost, pretrain)
+        return fn
+    return register
+
+
+_source_hash: str | None = None
+
+
+def source_hash() -> str:
+    """Hash of every ``.py`` file of the package: a code change invalidates every result."""
+    global _source_hash
+    if _source_hash is None:
+        digest = hashlib.sha256()
+        for path in sorted(PACKAGE_DIR.rglob("*.py")):
+            digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
+            digest.update(path.read_bytes())
+        _source_hash = digest.hexdigest()
+    return _source_hash
+
+
+def cache_key(name: str, config: dict[str, Any]) -> str:
+    from zerohero.data import sha256s
+    exp = REGISTRY[name]
+    payload = json.dumps({"name": name, "config": config, "source": source_hash(),
+                          "data": sha256s(exp.data) if exp.data else {}},
+                         sort_keys=True, default=repr)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def discover() -> None:
+    """Import every module of the package so that all experiments register themselves."""
+    for info in pkgutil.walk_packages(zerohero.__path__, prefix="zerohero."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+
+
+def _lookup(name: str) -> Experiment:
+    if name not in REGISTRY:
+        discover()
+    if name not in REGISTRY:
+        raise KeyError(f"no experiment named {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+@contextmanager
+def single_threaded():
+    """One torch thread while training: faster for these small models, and the same numbers."""
+    try:
+        import torch
+    except ImportError:  # chapters 0 and 1 need no torch
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _save_atomic(obj, path: Path) -> None:
+    import torch
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def result_path(name: str, **overrides) -> Path:
+    exp = _lookup(name)
+    return runs_dir() / f"{name}-{cache_key(name, exp.full_config(overrides))}.pt"
+
+
+def is_cached(name: str, **overrides) -> bool:
+    return result_path(name, **overrides).exists()
+
+
+def run(name: str, **overrides) -> dict:
+    """The results of experiment ``name`` (with ``overrides`` on its preset config).
+
+    Loaded from the cache when this exact run was done before; otherwise trained now (single
+    threaded), stored atomically, and returned. The dict also holds ``_meta`` (config, key,
+    seconds of training).
+    """
+    import torch
+    exp = _lookup(name)
+    config = exp.full_config(overrides)
+    path = runs_dir() / f"{name}-{cache_key(name, config)}.pt"
+    if path.exists():
+        try:
+            return torch.load(path, weights_only=False)
+        except Exception:  # a foreign or damaged file: train again and overwrite it
+            pass
+    with single_threaded():
+        start = time.perf_counter()
+        results = exp.fn(**config)
+        seconds = time.perf_counter() - start
+    if not isinstance(results, dict):
+        raise TypeError(f"experiment {name!r} returned {type(results).__name__}, not a dict")
+    results["_meta"] = {"name": name, "config": config, "key": path.stem,
+                        "seconds": seconds, "torch": torch.__version__}
+    _save_atomic(results, path)
+    return results
+
+
+def _worker(name: str) -> tuple[str, float, bool]:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    cached = is_cached(name)
+    start = time.perf_counter()
+    run(name)
+    return name, time.perf_counter() - start, cached
+
+
+def train_all(names=None, jobs: int | None = None, out=sys.stdout) -> dict[str, float]:
+    """Train every pre-trained experiment (or ``names``) not yet cached, ``jobs`` at a time."""
+    discover()
+    names = list(names) if names else [n for n, e in REGISTRY.items() if e.pretrain]
+    for n in names:
+        _lookup(n)
+    todo = sorted((n for n in names if not is_cached(n)), key=lambda n: -REGISTRY[n].cost)
+    print(f"runs: {len(names) - len(todo)} of {len(names)} experiments cached in {runs_dir()}; "
+          f"training {len(todo)}", file=out, flush=True)
+    jobs = jobs or min(len(todo), os.cpu_count() or 1) or 1
+    timings = {}
+    start = time.perf_counter()
+    if jobs == 1 or len(todo) <= 1:
+        for n in todo:
+            timings[n] = _worker(n)[1]
+            print(f"  {n}: {timings[n]:.1f} s", file=out, flush=True)
+    elif todo:
+        import multiprocessing as mp
+        # spawn: a forked child of a process that used torch threads can deadlock.
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_worker, n) for n in todo]
+            for fut in as_completed(futures):
+                n, seconds, _ = fut.result()
+                timings[n] = seconds
+                print(f"  {n}: {seconds:.1f} s", file=out, flush=True)
+    if todo:
+        print(f"runs: trained {len(todo)} in {time.perf_counter() - start:.1f} s wall",
+              file=out, flush=True)
+    return timings
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m zerohero.runs",
+        description="Train the book's experiments ahead of the build (cached results).")
+    parser.add_argument("names", nargs="*", help="experiments to train (default: all)")
+    parser.add_argument("--jobs", "-j", type=int, default=None,
+                        help="parallel processes (default: one per core)")
+    parser.add_argument("--list", action="store_true", help="list experiments and cache state")
+    args = parser.parse_args(argv)
+    discover()
+    if args.list:
+        for n, e in sorted(REGISTRY.items()):
+            state = "cached" if is_cached(n) else "not cached"
+            print(f"{n:40s} ~{e.cost:6.0f} s  {state}")
+        return 0
+    unknown = [n for n in args.names if n not in REGISTRY]
+    if unknown:
+        print(f"error: unknown experiment(s) {', '.join(unknown)}; "
+              f"`python -m zerohero.runs --list` shows them")
+        return 2
+    train_all(args.names, args.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

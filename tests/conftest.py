@@ -1,0 +1,82 @@
+"""Shared fixtures: the built book and the values its chapters glue.
+
+Tests of a chapter's numbers read them from the executed notebook (the glue outputs), so the
+book and the tests share one set of training runs (``zerohero.runs`` caches them).
+
+``ZEROHERO_TEST_EXECUTE=1`` makes ``glue(chapter)`` execute just that chapter with nbclient
+instead of building the whole book: handy while editing one chapter.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+
+def chapters() -> list[str]:
+    """The notebook chapters listed in _toc.yml, e.g. '01_micrograd'."""
+    import yaml
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [Path(f).name for f in files]
+
+
+def glue_values(nb) -> dict:
+    """``{name: value}`` of every ``myst_nb.glue`` output of an executed notebook."""
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            text = out["data"].get("text/plain", "")
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text  # figures, tables: keep the repr
+    return values
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """Build the book once per session (warm and quick when `make book` ran before)."""
+    from zerohero import book
+    log = io.StringIO()
+    with redirect_stdout(log):
+        rc = book.build(pretrain=True)
+    assert rc == 0, f"the book build failed:\n{log.getvalue()[-5000:]}"
+    return ROOT / "_build"
+
+
+@pytest.fixture(scope="session")
+def executed(request):
+    """``executed(chapter)``: the executed notebook of a chapter (nbformat object)."""
+    cache = {}
+    direct = os.environ.get("ZEROHERO_TEST_EXECUTE") == "1"
+
+    def get(chapter: str):
+        if chapter not in cache:
+            if direct:
+                from zerohero import book
+                cache[chapter] = book.execute(BOOK / f"{chapter}.md")
+            else:
+                build = request.getfixturevalue("built_book")
+                cache[chapter] = nbformat.read(
+                    build / "jupyter_execute" / "book" / f"{chapter}.ipynb", as_version=4)
+        return cache[chapter]
+    return get
+
+
+@pytest.fixture(scope="session")
+def glue(executed):
+    """``glue(chapter)``: the values a chapter glued, e.g. ``glue('01_micrograd')['L']``."""
+    return lambda chapter: glue_values(executed(chapter))
