@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "_build"
-STAMP = BUILD / ".zerohero-inputs"
+STAMP = ".zerohero-inputs"  # in the build folder: hash of code/ and data/ at the last build
 
 
 def inputs_hash(root: Path = ROOT) -> str:
@@ -39,7 +39,7 @@ def inputs_hash(root: Path = ROOT) -> str:
 def invalidate_stale_cache(build: Path = BUILD, root: Path = ROOT) -> bool:
     """Clear the execution cache if code/ or data/ changed since it was filled. True if cleared."""
     current = inputs_hash(root)
-    stamp = build / STAMP.name
+    stamp = build / STAMP
     stale = not stamp.exists() or stamp.read_text() != current
     if stale:
         shutil.rmtree(build / ".jupyter_cache", ignore_errors=True)
@@ -49,34 +49,53 @@ def invalidate_stale_cache(build: Path = BUILD, root: Path = ROOT) -> bool:
 
 def write_stamp(build: Path = BUILD, root: Path = ROOT) -> None:
     build.mkdir(parents=True, exist_ok=True)
-    (build / STAMP.name).write_text(inputs_hash(root))
+    (build / STAMP).write_text(inputs_hash(root))
 
 
-def clean_env() -> dict[str, str]:
-    """The environment for kernels: MPLBACKEND would silently drop every figure."""
-    env = dict(os.environ)
-    env.pop("MPLBACKEND", None)
-    return env
+KERNEL_CONFIG = """\
+# Written by zerohero.book: chapters' kernels log errors only. ipykernel otherwise warns on
+# every start that its local TCP sockets are unencrypted, which would be a warning in the build.
+c.IPKernelApp.log_level = "ERROR"
+"""
 
 
-def build(pretrain: bool = True, jobs: int | None = None) -> int:
+def prepare_kernel_env() -> None:
+    """Set up this process's environment, which the chapters' kernels inherit.
+
+    MPLBACKEND is removed (with it set, ipykernel keeps that backend and every figure silently
+    vanishes from the book) and IPYTHONDIR points at a profile whose kernels only log errors.
+    """
+    os.environ.pop("MPLBACKEND", None)
+    ipython_dir = BUILD / ".ipython"
+    config = ipython_dir / "profile_default" / "ipython_kernel_config.py"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    if not config.exists() or config.read_text() != KERNEL_CONFIG:
+        config.write_text(KERNEL_CONFIG)
+    os.environ["IPYTHONDIR"] = str(ipython_dir)
+
+
+def build(pretrain: bool = True, jobs: int | None = None, toc: Path | None = None,
+          root: Path = ROOT) -> int:
+    """Fetch data, pretrain the experiments, drop a stale execution cache, run jupyter-book."""
     from zerohero import data, runs
     start = time.perf_counter()
     for name in sorted(data.manifest()):
         data.fetch(name)
     if pretrain:
         runs.train_all(jobs=jobs)
-    if invalidate_stale_cache():
-        print("book: code/ or data/ changed since the last build: execution cache cleared")
-    os.environ.pop("MPLBACKEND", None)
-    cmd = [sys.executable, "-m", "jupyter_book.cli.main", "build", str(ROOT), "--all", "-W",
-           "--keep-going"]
-    print("book: " + " ".join(cmd[2:]), flush=True)
-    rc = subprocess.call(cmd, cwd=ROOT, env=clean_env())
+    build_dir = root / "_build"
+    if invalidate_stale_cache(build_dir, root):
+        print("book: code/ or data/ changed since the last build (or no build yet): "
+              "every chapter will be executed")
+    prepare_kernel_env()
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--all", "-W",
+           "--keep-going"] + (["--toc", str(toc)] if toc else [])
+    print("book: jupyter-book " + " ".join(cmd[1:]), flush=True)
+    rc = subprocess.call(cmd, cwd=root)
     if rc == 0:
-        write_stamp()
+        write_stamp(build_dir, root)
         print(f"book: built in {time.perf_counter() - start:.0f} s; open "
-              f"{BUILD / 'html' / 'index.html'}")
+              f"{build_dir / 'html' / 'index.html'}")
     else:
         print(f"book: the build failed (exit {rc}); see the messages above")
     return rc
@@ -91,7 +110,7 @@ def execute(path: Path, timeout: int = 1200):
     """Execute one chapter in a fresh kernel with the chapter's folder as working directory."""
     from nbclient import NotebookClient
     nb = read_chapter(path)
-    os.environ.pop("MPLBACKEND", None)
+    prepare_kernel_env()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(Path(path).resolve().parent)}})
     client.execute()
@@ -139,3 +158,26 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- Sphinx extension (listed in _config.yml) ---------------------------------------------
+
+def _offer_executed_notebook(app, pagename, templatename, context, doctree):
+    """Put the executed .ipynb of a MyST notebook page beside its source, for download.
+
+    sphinx-book-theme adds a ".ipynb" entry to the page's download menu when
+    ``context["ipynb_source"]`` is set, but sets it itself only when a launch service (Binder,
+    Colab) is configured; this book has none, so it is set here, before the theme's handler.
+    """
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.exists() or not context.get("sourcename", "").endswith((".md", ".md.txt")):
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def setup(app):
+    app.connect("html-page-context", _offer_executed_notebook, priority=400)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

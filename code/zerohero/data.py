@@ -39,8 +39,9 @@ class Dataset:
     licence: str
 
 
-def manifest(path: Path = MANIFEST) -> dict[str, Dataset]:
-    entries = json.loads(Path(path).read_text(encoding="utf-8"))
+def manifest(path: Path | None = None) -> dict[str, Dataset]:
+    """The datasets of ``data/manifest.json`` by file name."""
+    entries = json.loads(Path(path or MANIFEST).read_text(encoding="utf-8"))
     return {
         name: Dataset(name, e["url"], e["sha256"], e["size"], e["description"],
                       e["provenance"], e["licence"])

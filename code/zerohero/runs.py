@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import importlib
 import inspect
-import io
 import json
 import os
 import pkgutil
@@ -201,8 +200,9 @@ def _worker(name: str) -> tuple[str, float, bool]:
     return name, time.perf_counter() - start, cached
 
 
-def train_all(names=None, jobs: int | None = None, out=sys.stdout) -> dict[str, float]:
+def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]:
     """Train every pre-trained experiment (or ``names``) not yet cached, ``jobs`` at a time."""
+    out = out or sys.stdout
     discover()
     names = list(names) if names else [n for n, e in REGISTRY.items() if e.pretrain]
     for n in names:

@@ -1,0 +1,171 @@
+"""The book as a whole: chapter headers, the build (-W, zero warnings), what the HTML holds,
+and the cache invalidation that makes a change in code/ reach the pages."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BOOK, ROOT, chapters
+from zerohero import book
+
+LECTURE_CHAPTERS = [c for c in chapters() if re.match(r"\d\d_", c)]
+NOTEBOOK_CHAPTERS = [c for c in chapters() if c != "references"]
+
+
+def front_matter(chapter: str) -> dict:
+    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n"), f"{chapter}.md has no front matter"
+    return yaml.safe_load(text.split("---\n")[1])
+
+
+def test_toc_lists_every_stage_of_the_lectures():
+    assert LECTURE_CHAPTERS == ["00_nn_from_scratch", "01_micrograd", "02_bigrams", "03_mlp",
+                                "04_batchnorm", "05_backprop_ninja", "06_wavenet", "07_gpt"]
+    for chapter in chapters():
+        assert (BOOK / f"{chapter}.md").exists(), f"_toc.yml names a missing {chapter}.md"
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
+def test_chapter_is_a_myst_notebook_with_a_timeout(chapter):
+    # Without the jupytext header myst-nb treats the page as plain text and runs no cell.
+    fm = front_matter(chapter)
+    assert fm["jupytext"]["text_representation"]["format_name"] == "myst"
+    assert fm["jupytext"]["text_representation"]["extension"] == ".md"
+    assert fm["kernelspec"]["name"] == "python3"
+    assert 0 < fm["mystnb"]["execution_timeout"] <= 1800
+
+
+@pytest.mark.parametrize("chapter", LECTURE_CHAPTERS)
+def test_chapter_names_its_video_and_ends_with_summary_and_exercises(chapter):
+    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    intro = text.split("\n## ")[0]
+    assert "youtube.com/watch" in intro, "the opening must link the lecture's video"
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    assert "Summary" in headings and "Exercises" in headings
+    assert headings.index("Summary") < headings.index("Exercises")
+    # Solutions are in the book, folded away (executed hidden cells or dropdowns).
+    exercises = text.split("## Exercises")[1]
+    assert "hide-input" in exercises or "dropdown" in exercises
+
+
+@pytest.mark.parametrize("chapter", LECTURE_CHAPTERS)
+def test_chapter_imports_the_package_instead_of_redefining_it(chapter):
+    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    assert "from zerohero" in text or "import zerohero" in text
+    assert "literalinclude" in text, "library code is shown from the package"
+
+
+def test_inputs_hash_follows_code_and_data(tmp_path):
+    (tmp_path / "code" / "pkg").mkdir(parents=True)
+    (tmp_path / "data").mkdir()
+    module = tmp_path / "code" / "pkg" / "m.py"
+    module.write_text("X = 1\n")
+    h1 = book.inputs_hash(tmp_path)
+    module.write_text("X = 2\n")
+    h2 = book.inputs_hash(tmp_path)
+    (tmp_path / "data" / "names.txt").write_text("emma\n")
+    h3 = book.inputs_hash(tmp_path)
+    assert len({h1, h2, h3}) == 3
+
+
+def test_stale_execution_cache_is_cleared(tmp_path):
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "m.py").write_text("X = 1\n")
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    cache.mkdir(parents=True)
+    assert book.invalidate_stale_cache(tmp_path / "_build", tmp_path)  # no stamp yet
+    cache.mkdir()
+    book.write_stamp(tmp_path / "_build", tmp_path)
+    assert not book.invalidate_stale_cache(tmp_path / "_build", tmp_path) and cache.exists()
+    (tmp_path / "code" / "m.py").write_text("X = 2\n")
+    assert book.invalidate_stale_cache(tmp_path / "_build", tmp_path) and not cache.exists()
+
+
+def test_a_change_in_code_reaches_the_html(tmp_path):
+    """A tiny book whose chapter prints a constant of its package: edit it, rebuild, see it."""
+    (tmp_path / "code" / "tinypkg").mkdir(parents=True)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "_config.yml").write_text(textwrap.dedent("""\
+        title: tiny
+        only_build_toc_files: true
+        exclude_patterns: [_build, code, data]
+        execute:
+          execute_notebooks: cache
+          raise_on_error: true
+        """))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    (tmp_path / "book" / "page.md").write_text(textwrap.dedent("""\
+        ---
+        jupytext:
+          text_representation:
+            extension: .md
+            format_name: myst
+        kernelspec:
+          display_name: Python 3
+          language: python
+          name: python3
+        ---
+        # Page
+
+        ```{code-cell} ipython3
+        import sys; sys.path.insert(0, "../code")
+        from tinypkg.value import VALUE
+        print(f"value is {VALUE}")
+        ```
+        """))
+    module = tmp_path / "code" / "tinypkg" / "value.py"
+    html = tmp_path / "_build" / "html" / "book" / "page.html"
+
+    module.write_text("VALUE = 'first-version'\n")
+    assert book.build(pretrain=False, root=tmp_path) == 0
+    assert "value is first-version" in html.read_text()
+
+    module.write_text("VALUE = 'second-version'\n")  # the notebook's cells are unchanged
+    assert book.build(pretrain=False, root=tmp_path) == 0
+    assert "value is second-version" in html.read_text()
+
+
+# --- the real book, built once per session (warm when `make book` ran before) -------------
+
+def test_book_builds_with_no_warnings(built_book):
+    assert (built_book / "html" / "index.html").exists()
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
+def test_chapter_executed_without_errors_or_stderr(chapter, executed):
+    nb = executed(chapter)
+    assert sum(c.cell_type == "code" for c in nb.cells) > 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"{chapter}: a cell failed"
+    assert book.stderr_outputs(nb) == [], f"{chapter}: stderr output"
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
+def test_html_page_has_glued_numbers_math_and_download(chapter, built_book):
+    page = (built_book / "html" / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+    source = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    # Every glue role was resolved: no raw role text is left in the page.
+    assert "{glue" not in page
+    if "$" in source:
+        # MathJax is served from the build (offline), never from a CDN.
+        assert "_static/mathjax/tex-chtml.js" in page
+    assert "cdn.jsdelivr.net" not in page and "mathjax@3" not in page
+    # The executed notebook can be downloaded from the page.
+    assert f"_sources/book/{chapter}.ipynb" in page
+    assert (built_book / "html" / "_sources" / "book" / f"{chapter}.ipynb").exists()
+
+
+@pytest.mark.parametrize("chapter", LECTURE_CHAPTERS)
+def test_chapter_has_figures(chapter, built_book):
+    page = (built_book / "html" / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    assert images, f"{chapter} shows no figure"
+    for src in images:
+        assert (built_book / "html" / "book" / src).resolve().exists(), src

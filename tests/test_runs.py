@@ -1,0 +1,109 @@
+"""Cached experiments: one training shared by the book and the tests, retrained on any change."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from zerohero import runs
+
+CALLS = []
+
+
+def toy(steps: int = 3, seed: int = 0):
+    """A stand-in training run: deterministic, counts its calls."""
+    CALLS.append((steps, seed))
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(4, generator=g)
+    return {"loss": float(w.sum()) * steps, "weights": w}
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setenv(runs.RUNS_DIR_ENV, str(tmp_path / "runs"))
+    monkeypatch.setattr(runs, "REGISTRY", {})
+    runs.experiment("toy-short", steps=2)(toy)
+    runs.experiment("toy-long", steps=5, cost=10)(toy)
+    CALLS.clear()
+    return tmp_path / "runs"
+
+
+def test_run_trains_once_then_reads_the_cache(registry):
+    first = runs.run("toy-short")
+    second = runs.run("toy-short")
+    assert CALLS == [(2, 0)]
+    assert second["loss"] == first["loss"]
+    assert torch.equal(second["weights"], first["weights"])
+    assert second["_meta"]["config"] == {"steps": 2, "seed": 0}
+    assert len(list(registry.glob("toy-short-*.pt"))) == 1
+
+
+def test_overrides_are_a_different_run(registry):
+    runs.run("toy-short")
+    runs.run("toy-short", seed=1)
+    assert CALLS == [(2, 0), (2, 1)]
+    assert runs.is_cached("toy-short") and runs.is_cached("toy-short", seed=1)
+    assert not runs.is_cached("toy-short", seed=2)
+
+
+def test_presets_of_one_function_are_separate_experiments(registry):
+    assert runs.run("toy-long")["loss"] == pytest.approx(runs.run("toy-short")["loss"] * 5 / 2)
+
+
+def test_a_change_in_the_package_source_changes_the_key(registry, monkeypatch):
+    key = runs.cache_key("toy-short", {"steps": 2, "seed": 0})
+    monkeypatch.setattr(runs, "_source_hash", "something else")
+    assert runs.cache_key("toy-short", {"steps": 2, "seed": 0}) != key
+
+
+def test_source_hash_covers_every_module():
+    # Editing any .py file of the package must change the hash: check it reads them all.
+    files = sorted(runs.PACKAGE_DIR.rglob("*.py"))
+    assert runs.PACKAGE_DIR / "runs.py" in files and len(files) >= 5
+
+
+def test_unknown_option_and_unknown_experiment_are_clear_errors(registry):
+    with pytest.raises(TypeError, match="no option.*learning_rate"):
+        runs.run("toy-short", learning_rate=0.1)
+    with pytest.raises(KeyError, match="no experiment named 'nope'"):
+        runs.run("nope")
+    with pytest.raises(TypeError, match="has no parameter"):
+        runs.experiment("bad", lr=1)(toy)
+
+
+def test_damaged_cache_file_is_retrained(registry):
+    runs.run("toy-short")
+    path = runs.result_path("toy-short")
+    path.write_bytes(b"not a torch file")
+    assert "loss" in runs.run("toy-short")
+    assert len(CALLS) == 2
+    assert "loss" in runs.run("toy-short") and len(CALLS) == 2  # and the cache is whole again
+
+
+def test_results_must_be_a_dict(registry):
+    runs.experiment("not-a-dict")(lambda: 1.0)
+    with pytest.raises(TypeError, match="not a dict"):
+        runs.run("not-a-dict")
+
+
+def test_train_all_trains_missing_runs_in_order_of_cost(registry, capsys):
+    runs.run("toy-short")
+    timings = runs.train_all(["toy-short", "toy-long"], jobs=1)
+    assert list(timings) == ["toy-long"]  # toy-short was cached
+    assert "1 of 2 experiments cached" in capsys.readouterr().out
+
+
+def test_training_is_single_threaded_and_restores_threads(registry):
+    seen = []
+    runs.experiment("threads")(lambda: {"threads": seen.append(torch.get_num_threads()) or 0})
+    before = torch.get_num_threads()
+    runs.run("threads")
+    assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_every_registered_experiment_is_well_formed():
+    runs.discover()
+    assert runs.REGISTRY, "no experiments registered"
+    for name, exp in runs.REGISTRY.items():
+        assert exp.cost > 0, name
+        exp.full_config({})  # presets name real parameters
