@@ -178,6 +178,22 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Keep one copy of each script: sphinx-thebe adds its inline config once per read pass,
+    and the second copy is a console error ("Identifier 'THEBE_JS_URL' has already been
+    declared") on every page."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        # The copies differ only in filename None vs '' (no file: an inline body).
+        key = (getattr(script, "filename", script) or "",
+               repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def setup(app):
     app.connect("html-page-context", _offer_executed_notebook, priority=400)
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
