@@ -193,7 +193,30 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
+def _execution_total_transform():
+    """A post-transform that writes, after myst-nb's execution table, the total time."""
+    from docutils import nodes
+    from myst_nb.ext.execution_tables import ExecutionStatsNode
+    from myst_nb.sphinx_ import NbMetadataCollector
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class ExecutionTotal(SphinxPostTransform):
+        default_priority = 7  # before myst-nb replaces its placeholder with the table (8)
+
+        def run(self, **kwargs):
+            for node in list(self.document.findall(ExecutionStatsNode)):
+                data = NbMetadataCollector.get_doc_data(self.env)
+                times = [d["exec_data"]["runtime"] for d in data.values()
+                         if d.get("exec_data") and d["exec_data"].get("runtime") is not None]
+                text = (f"Total: {len(times)} notebooks, {sum(times):.1f} s of execution (each "
+                        f"as last executed: a chapter served from the cache keeps its last time).")
+                node.parent.insert(node.parent.index(node) + 1, nodes.paragraph(text=text))
+
+    return ExecutionTotal
+
+
 def setup(app):
+    app.add_post_transform(_execution_total_transform())
     app.connect("html-page-context", _offer_executed_notebook, priority=400)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

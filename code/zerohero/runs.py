@@ -258,3 +258,23 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def summary() -> list[dict]:
+    """Name, training seconds and torch version of every cached pre-trained experiment."""
+    import torch
+    discover()
+    rows = []
+    for name, exp in sorted(REGISTRY.items()):
+        if exp.pretrain and is_cached(name):
+            meta = torch.load(result_path(name), weights_only=False)["_meta"]
+            rows.append({"name": name, "seconds": float(meta["seconds"]), "torch": meta["torch"]})
+    return rows
+
+
+def summary_markdown(rows=None) -> str:
+    """``summary()`` as a Markdown table, longest first (for the build page)."""
+    rows = sorted(rows if rows is not None else summary(), key=lambda r: -r["seconds"])
+    lines = ["| experiment | training time (s, one thread) |", "|---|---:|"]
+    lines += [f"| `{r['name']}` | {r['seconds']:.1f} |" for r in rows]
+    return "\n".join(lines)
