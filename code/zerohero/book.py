@@ -215,7 +215,112 @@ def _execution_total_transform():
     return ExecutionTotal
 
 
+def _chapter_banner(app, doctree):
+    """Under a chapter's title: its video, the lecture's original notebook, the reading time."""
+    from docutils import nodes
+    from zerohero.chapters import BY_NAME, WORDS_PER_MINUTE
+
+    name = app.env.docname.rsplit("/", 1)[-1]
+    chapter = BY_NAME.get(name)
+    sections = list(doctree.findall(nodes.section))
+    if chapter is None or not sections:
+        return
+    prose = [t for p in doctree.findall(nodes.paragraph) for t in p.findall(nodes.Text)]
+    words = sum(len(t.astext().split()) for t in prose)
+    minutes = max(1, round(words / WORDS_PER_MINUTE))
+    banner = nodes.paragraph(classes=["chapter-banner"])
+    banner += nodes.Text("Video: ")
+    banner += nodes.reference("", chapter.lecture, refuri=chapter.video)
+    banner += nodes.Text(" · ")
+    banner += nodes.reference("", "the lecture's notebook", refuri=chapter.original)
+    banner += nodes.Text(f" · about {minutes} min to read ({words:,} words of prose)"
+                         " · download the executed notebook from the ⤓ menu above")
+    title = sections[0].next_node(nodes.title)
+    title.parent.insert(title.parent.index(title) + 1, banner)
+
+
+def _ledger_extension(app):
+    """The ``{reproduction-ledger}`` directive: the ledger table from every chapter's glue.
+
+    It is filled in a post-transform, after every chapter was executed, so the ledger page does
+    not depend on the order in which chapters are executed. A row outside its tolerance is a
+    build warning, which fails the ``-W`` build.
+    """
+    from docutils import nodes
+    from sphinx.addnodes import pending_xref
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+    from sphinx.util import logging
+    from sphinx.util.docutils import SphinxDirective
+
+    from zerohero import ledger
+
+    logger = logging.getLogger(__name__)
+
+    class LedgerNode(nodes.General, nodes.Element):
+        pass
+
+    class LedgerDirective(SphinxDirective):
+        def run(self):
+            for chapter in sorted({e.chapter for e in ledger.ENTRIES}):
+                self.env.note_dependency(str(Path(self.env.srcdir) / "book" / f"{chapter}.md"))
+            return [LedgerNode()]
+
+    def cell(content):
+        entry = nodes.entry()
+        entry += content if isinstance(content, nodes.Node) else nodes.paragraph(text=content)
+        return entry
+
+    class FillLedger(SphinxPostTransform):
+        default_priority = 6
+
+        def run(self, **kwargs):
+            folder = Path(self.env.mystnb_config.output_folder) / "book"
+            for node in list(self.document.findall(LedgerNode)):
+                table = nodes.table(classes=["colwidths-auto", "ledger"])
+                headers = ["chapter", "quantity", "lecture", "ours", "difference", "mark", "why"]
+                group = nodes.tgroup(cols=len(headers))
+                table += group
+                group += [nodes.colspec(colwidth=1) for _ in headers]
+                head = nodes.thead()
+                row = nodes.row()
+                row += [cell(h) for h in headers]
+                head += row
+                group += head
+                body = nodes.tbody()
+                group += body
+                glued = {}
+                for e in ledger.ENTRIES:
+                    values = glued.setdefault(e.chapter, ledger.read_glue(folder, e.chapter))
+                    ours = values.get(e.key)
+                    mark, ok = ledger.mark(e, ours)
+                    if not ok:
+                        logger.warning(f"ledger: {e.chapter} {e.quantity}: ours "
+                                       f"{ours!r} vs the lecture's {e.lecture!r} ({mark})",
+                                       location=node)
+                    diff = ledger.difference(e, ours)
+                    link = pending_xref("", refdomain="std", reftype="doc",
+                                        reftarget=e.chapter, refexplicit=True,
+                                        refdoc=self.env.docname)
+                    link += nodes.inline(text=e.chapter)
+                    para = nodes.paragraph()
+                    para += link
+                    row = nodes.row()
+                    row += [cell(para), cell(e.quantity),
+                            cell(ledger.format_value(e.lecture, e.digits)),
+                            cell(ledger.format_value(ours, e.digits)),
+                            cell("" if diff is None else f"{diff:+.2g}" if diff else "0"),
+                            cell(mark), cell(e.why)]
+                    body += row
+                node.replace_self(table)
+
+    app.add_node(LedgerNode)
+    app.add_directive("reproduction-ledger", LedgerDirective)
+    app.add_post_transform(FillLedger)
+
+
 def setup(app):
+    _ledger_extension(app)
+    app.connect("doctree-read", _chapter_banner)
     app.add_post_transform(_execution_total_transform())
     app.connect("html-page-context", _offer_executed_notebook, priority=400)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=400)
