@@ -190,7 +190,8 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"] = unique
+    # In place: Sphinx adds MathJax later (priority 500) to this same list object.
+    context["script_files"][:] = unique
 
 
 def _execution_total_transform():

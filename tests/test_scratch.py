@@ -1,0 +1,101 @@
+"""Chapter 0's numpy layer (zerohero/scratch.py): the hand-derived gradients against finite
+differences and PyTorch autograd, the softmax and loss against torch, the training run."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from zerohero import scratch
+from zerohero.runs import run
+
+finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def problems(draw):
+    """Random weights, biases, points and labels."""
+    n = draw(st.integers(1, 12))
+    W = draw(arrays(np.float64, (2, 2), elements=finite))
+    b = draw(arrays(np.float64, (2,), elements=finite))
+    X = draw(arrays(np.float64, (n, 2), elements=finite))
+    y = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    return scratch.TwoNeurons(W, b), X, y
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_hand_gradients_match_finite_differences(problem):
+    model, X, y = problem
+    dW, db = scratch.gradients(model, X, y)
+    nW, nb = scratch.numerical_gradients(model, X, y, h=1e-6)
+    # central differences are accurate to ~h^2 plus rounding of ~eps/h
+    assert np.allclose(dW, nW, rtol=1e-5, atol=1e-7)
+    assert np.allclose(db, nb, rtol=1e-5, atol=1e-7)
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_hand_gradients_and_loss_match_pytorch(problem):
+    model, X, y = problem
+    W = torch.tensor(model.W, requires_grad=True)
+    b = torch.tensor(model.b, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(torch.tensor(X) @ W.T + b, torch.tensor(y))
+    loss.backward()
+    dW, db = scratch.gradients(model, X, y)
+    assert math.isclose(scratch.cross_entropy(model, X, y), loss.item(), rel_tol=1e-12,
+                        abs_tol=1e-12)
+    assert np.allclose(dW, W.grad.numpy(), rtol=1e-10, atol=1e-12)
+    assert np.allclose(db, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, (5, 2), elements=st.floats(-1e3, 1e3)), finite)
+def test_softmax_is_a_distribution_and_shift_invariant(z, shift):
+    p = scratch.softmax(z)
+    assert np.all(np.isfinite(p)) and np.all(p >= 0)
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert np.allclose(p, scratch.softmax(z + shift))
+    assert np.allclose(p, torch.softmax(torch.tensor(z), dim=1).numpy())
+
+
+def test_zero_weights_give_the_loss_of_a_coin_toss():
+    X, y = scratch.make_blobs(10)
+    model = scratch.TwoNeurons(np.zeros((2, 2)), np.zeros(2))
+    assert math.isclose(scratch.cross_entropy(model, X, y), math.log(2), rel_tol=1e-15)
+
+
+def test_make_blobs_is_seeded_and_balanced():
+    X, y = scratch.make_blobs(50, seed=3)
+    X2, y2 = scratch.make_blobs(50, seed=3)
+    assert X.shape == (100, 2) and np.array_equal(np.bincount(y), [50, 50])
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(X, scratch.make_blobs(50, seed=4)[0])
+
+
+def test_bad_inputs_are_named():
+    model = scratch.TwoNeurons.init()
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        model.logits(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="one label per point"):
+        scratch.cross_entropy(model, np.zeros((3, 2)), np.zeros(2, dtype=int))
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        scratch.gradients(model, np.zeros((2, 2)), np.array([0, 2]))
+
+
+def test_training_lowers_the_loss_and_separates_the_blobs():
+    r = run("scratch-two-neurons")
+    losses = np.array(r["loss"])
+    assert np.all(np.diff(losses) <= 1e-12)  # convex loss, small step: never goes up
+    assert r["final_loss"] < 0.5 * losses[0]
+    assert r["accuracy"] >= 0.85
+    # the stored weights give the stored loss (recomputed independently of the run)
+    trained = scratch.TwoNeurons(r["W"], r["b"])
+    assert math.isclose(scratch.cross_entropy(trained, r["X"], r["y"]), r["final_loss"],
+                        rel_tol=1e-12)
