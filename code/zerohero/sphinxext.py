@@ -1,0 +1,166 @@
+"""The book's Sphinx extension (listed in ``_config.yml``): small additions to Jupyter Book.
+
+- Each chapter's page offers its executed ``.ipynb`` for download.
+- Under each chapter's title: its video, the lecture's own notebook, and the reading time.
+- ``{reproduction-ledger}``: the ledger table, filled from every chapter's glued values after all
+  chapters were executed; a row outside its tolerance is a build warning (the -W build fails).
+- After myst-nb's ``{nb-exec-table}``: the total execution time.
+- Inline scripts that sphinx-thebe/togglebutton add twice are kept once (the second copy is a
+  console error on every page).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from zerohero import ledger
+from zerohero.chapters import BY_NAME, WORDS_PER_MINUTE
+
+logger = logging.getLogger(__name__)
+
+
+def offer_executed_notebook(app, pagename, templatename, context, doctree):
+    """Put the executed .ipynb of a MyST notebook page beside its source, for download.
+
+    sphinx-book-theme adds a ".ipynb" entry to the page's download menu when
+    ``context["ipynb_source"]`` is set, but sets it itself only when a launch service (Binder,
+    Colab) is configured; this book has none, so it is set here, before the theme's handler.
+    """
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.exists() or not context.get("sourcename", "").endswith((".md", ".md.txt")):
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """Keep one copy of each script: sphinx-thebe adds its inline config once per read pass,
+    and the second copy is a console error ("Identifier 'THEBE_JS_URL' has already been
+    declared") on every page."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        # The copies differ only in filename None vs '' (no file: an inline body).
+        key = (getattr(script, "filename", script) or "",
+               repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    # In place: Sphinx adds MathJax later (priority 500) to this same list object.
+    context["script_files"][:] = unique
+
+
+def chapter_banner(app, doctree):
+    """Under a chapter's title: its video, the lecture's original notebook, the reading time."""
+    name = app.env.docname.rsplit("/", 1)[-1]
+    chapter = BY_NAME.get(name)
+    sections = list(doctree.findall(nodes.section))
+    if chapter is None or not sections:
+        return
+    prose = [t for p in doctree.findall(nodes.paragraph) for t in p.findall(nodes.Text)]
+    words = sum(len(t.astext().split()) for t in prose)
+    minutes = max(1, round(words / WORDS_PER_MINUTE))
+    banner = nodes.paragraph(classes=["chapter-banner"])
+    banner += nodes.Text("Video: ")
+    banner += nodes.reference("", chapter.lecture, refuri=chapter.video)
+    banner += nodes.Text(" · ")
+    banner += nodes.reference("", "the lecture's notebook", refuri=chapter.original)
+    banner += nodes.Text(f" · about {minutes} min to read ({words:,} words of prose)"
+                         " · the executed notebook: ⤓ menu above")
+    title = sections[0].next_node(nodes.title)
+    title.parent.insert(title.parent.index(title) + 1, banner)
+
+
+class ExecutionTotal(SphinxPostTransform):
+    """After myst-nb's execution table, the total execution time of all notebooks."""
+
+    default_priority = 7  # before myst-nb replaces its placeholder with the table (8)
+
+    def run(self, **kwargs):
+        from myst_nb.ext.execution_tables import ExecutionStatsNode
+        from myst_nb.sphinx_ import NbMetadataCollector
+
+        for node in list(self.document.findall(ExecutionStatsNode)):
+            data = NbMetadataCollector.get_doc_data(self.env)
+            times = [d["exec_data"]["runtime"] for d in data.values()
+                     if d.get("exec_data") and d["exec_data"].get("runtime") is not None]
+            text = (f"Total: {len(times)} notebooks, {sum(times):.1f} s of execution (each as "
+                    f"last executed: a chapter served from the cache keeps its last time).")
+            node.parent.insert(node.parent.index(node) + 1, nodes.paragraph(text=text))
+
+
+class LedgerNode(nodes.General, nodes.Element):
+    """Placeholder for the ledger table, filled by ``FillLedger``."""
+
+
+class LedgerDirective(SphinxDirective):
+    def run(self):
+        return [LedgerNode()]
+
+
+def _cell(content) -> nodes.entry:
+    entry = nodes.entry()
+    entry += content if isinstance(content, nodes.Node) else nodes.paragraph(text=content)
+    return entry
+
+
+class FillLedger(SphinxPostTransform):
+    """Fill the ledger from the chapters' ``.glue.json``: runs once every chapter was read."""
+
+    default_priority = 6  # before references are resolved (10)
+
+    def run(self, **kwargs):
+        folder = Path(self.env.mystnb_config.output_folder) / "book"
+        for node in list(self.document.findall(LedgerNode)):
+            headers = ["chapter", "quantity", "lecture", "ours", "difference", "mark", "why"]
+            table = nodes.table(classes=["colwidths-auto", "ledger"])
+            group = nodes.tgroup(cols=len(headers))
+            table += group
+            group += [nodes.colspec(colwidth=1) for _ in headers]
+            head, row = nodes.thead(), nodes.row()
+            row += [_cell(h) for h in headers]
+            head += row
+            group += head
+            body = nodes.tbody()
+            group += body
+            glued = {}
+            for e in ledger.ENTRIES:
+                values = glued.setdefault(e.chapter, ledger.read_glue(folder, e.chapter))
+                ours = values.get(e.key)
+                mark, ok = ledger.mark(e, ours)
+                if not ok:
+                    logger.warning(f"ledger: {e.chapter} {e.quantity}: ours {ours!r} vs the "
+                                   f"lecture's {e.lecture!r} ({mark})", location=node)
+                diff = ledger.difference(e, ours)
+                link = pending_xref("", refdomain="std", reftype="doc", reftarget=e.chapter,
+                                    refexplicit=True, refdoc=self.env.docname)
+                link += nodes.inline(text=e.chapter)
+                para = nodes.paragraph()
+                para += link
+                row = nodes.row()
+                row += [_cell(para), _cell(e.quantity),
+                        _cell(ledger.format_value(e.lecture, e.digits)),
+                        _cell(ledger.format_value(ours, e.digits)),
+                        _cell("" if diff is None else (f"{diff:+.2g}" if diff else "0")),
+                        _cell(mark), _cell(e.why)]
+                body += row
+            node.replace_self(table)
+
+
+def setup(app):
+    app.connect("html-page-context", offer_executed_notebook, priority=400)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=400)
+    app.connect("doctree-read", chapter_banner)
+    app.add_post_transform(ExecutionTotal)
+    app.add_node(LedgerNode)
+    app.add_directive("reproduction-ledger", LedgerDirective)
+    app.add_post_transform(FillLedger)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
