@@ -88,4 +88,42 @@ def format_value(value, digits: int = 4) -> str:
     return f"{value:.{max(digits, 4)}f}"
 
 
-ENTRIES: list[Entry] = []
+MICROGRAD = "01_micrograd"
+EXACT_FLOAT = "the same float operations in the same order as the lecture"
+
+ENTRIES: list[Entry] = [
+    # --- chapter 1: micrograd (lecture notebooks, micrograd's README, test and demo) ---------
+    Entry(MICROGRAD, "f(3.0) for f(x) = 3x² − 4x + 5", "f_at_3", 20.0, digits=1),
+    Entry(MICROGRAD, "numerical slope of f at 2/3 (h = 1e-6)", "slope_at_two_thirds",
+          2.999378523327323e-06, digits=20, why=EXACT_FLOAT),
+    Entry(MICROGRAD, "numerical slope of a·b + c in c (h = 1e-4)", "slope_c",
+          0.9999999999976694, digits=16, why=EXACT_FLOAT),
+    Entry(MICROGRAD, "L = (a·b + c)·f", "L", -8.0, digits=1),
+    Entry(MICROGRAD, "∂L/∂a", "grad_a", 6.0, digits=4),
+    Entry(MICROGRAD, "∂L/∂b", "grad_b", -4.0, digits=4),
+    Entry(MICROGRAD, "∂L/∂c", "grad_c", -2.0, digits=4),
+    Entry(MICROGRAD, "∂L/∂f", "grad_f", 4.0, digits=4),
+    Entry(MICROGRAD, "∂L/∂b by a one-sided difference (h = 0.001)", "dL_db_numeric",
+          -3.9999999999995595, digits=16, why=EXACT_FLOAT),
+    Entry(MICROGRAD, "L after one step of size 0.01", "L_nudged", -7.286496, digits=6),
+    Entry(MICROGRAD, "tanh neuron output o", "o", 0.7071067811865476, digits=16,
+          why="tanh written as (e^2x − 1)/(e^2x + 1) as in the lecture; math.tanh differs "
+              "in the last digit"),
+    Entry(MICROGRAD, "∂o/∂x1", "grad_x1", -1.5, digits=4),
+    Entry(MICROGRAD, "∂o/∂w1", "grad_w1", 1.0, digits=4),
+    Entry(MICROGRAD, "∂o/∂x2", "grad_x2", 0.5, digits=4),
+    Entry(MICROGRAD, "∂o/∂w2", "grad_w2", 0.0, digits=4),
+    Entry(MICROGRAD, "README expression g", "readme_g", 24.7041, digits=4),
+    Entry(MICROGRAD, "README ∂g/∂a", "readme_grad_a", 138.8338, digits=4),
+    Entry(MICROGRAD, "README ∂g/∂b", "readme_grad_b", 645.5773, digits=4),
+    Entry(MICROGRAD, "sanity check y", "sanity_y", -20.0, digits=4),
+    Entry(MICROGRAD, "sanity check ∂y/∂x", "sanity_grad_x", 46.0, digits=4),
+    Entry(MICROGRAD, "parameters of MLP(3, [4, 4, 1])", "params_tiny", 41),
+    Entry(MICROGRAD, "parameters of MLP(2, [16, 16, 1])", "params_moons", 337),
+    Entry(MICROGRAD, "demo: loss at step 0", "moons_loss_first", 0.8958441028683222,
+          digits=16, why="make_moons rebuilt in numpy draws sklearn's points; same seed"),
+    Entry(MICROGRAD, "demo: loss at step 99", "moons_loss_last", 0.010978370135492717,
+          digits=12, why="the last bits depend on the order gradients are summed (the "
+                         "original keeps operands in a set, so even it varies run to run)"),
+    Entry(MICROGRAD, "demo: first step at 100% accuracy", "moons_first_100", 40),
+]
