@@ -86,25 +86,71 @@ def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True, 
     return register
 
 
-_source_hash: str | None = None
+def _module_file(name: str) -> Path | None:
+    """The source file of package module ``name`` (``zerohero.a.b``), if it is one."""
+    parts = name.split(".")[1:]
+    for candidate in (PACKAGE_DIR.joinpath(*parts, "__init__.py"),
+                      PACKAGE_DIR.joinpath(*parts).with_suffix(".py") if parts else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
 
 
-def source_hash() -> str:
-    """Hash of every ``.py`` file of the package: a code change invalidates every result."""
-    global _source_hash
-    if _source_hash is None:
+def _imports(path: Path, name: str) -> set[str]:
+    """Names of the package's modules that the module at ``path`` imports."""
+    import ast
+    found = set()
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            found.add(base)
+            found.update(f"{base}.{a.name}" for a in node.names)  # `from pkg import module`
+    return {m for m in found if m.split(".")[0] == "zerohero" and _module_file(m)}
+
+
+def dependencies(module: str) -> list[Path]:
+    """Source files of ``module`` and of every package module it imports, transitively."""
+    todo, seen = [module, "zerohero"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or _module_file(name) is None:
+            continue
+        seen.add(name)
+        todo.extend(_imports(_module_file(name), name))
+        if "." in name:
+            todo.append(name.rsplit(".", 1)[0])  # importing a.b runs a/__init__.py first
+    return sorted({_module_file(n) for n in seen})
+
+
+_source_hashes: dict[str, str] = {}
+
+
+def source_hash(module: str = "zerohero") -> str:
+    """Hash of the code an experiment runs: its module and every package module it imports.
+
+    Any change in that code gives a new key (the experiment retrains); a change elsewhere in
+    the package leaves its cached result valid.
+    """
+    if module not in _source_hashes:
         digest = hashlib.sha256()
-        for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        for path in dependencies(module):
             digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
             digest.update(path.read_bytes())
-        _source_hash = digest.hexdigest()
-    return _source_hash
+        _source_hashes[module] = digest.hexdigest()
+    return _source_hashes[module]
 
 
 def cache_key(name: str, config: dict[str, Any]) -> str:
     from zerohero.data import sha256s
     exp = REGISTRY[name]
-    payload = json.dumps({"name": name, "config": config, "source": source_hash(),
+    payload = json.dumps({"name": name, "config": config,
+                          "source": source_hash(exp.fn.__module__),
                           "data": sha256s(exp.data) if exp.data else {}},
                          sort_keys=True, default=repr)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -257,7 +303,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as `python -m zerohero.runs` this file is `__main__`, a second copy of the module:
+    # experiments register in `zerohero.runs`, so delegate to that one.
+    from zerohero.runs import main as _main
+    raise SystemExit(_main())
 
 
 def summary() -> list[dict]:
