@@ -1,0 +1,124 @@
+"""zerohero.gpt.cli: train, stop, resume and sample from the command line, on CPU (chapter 7)."""
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from zerohero.gpt.checkpoint import load_checkpoint
+from zerohero.gpt.cli import main
+
+TEXT = ("ROMEO:\nBut soft, what light through yonder window breaks?\n"
+        "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\n") * 30
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "play.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return str(path)
+
+
+def cli(*argv):
+    out = io.StringIO()
+    rc = main([str(a) for a in argv], out=out)
+    return rc, out.getvalue()
+
+
+def test_train_checkpoint_resume_sample(tmp_path, text_file):
+    out_dir = tmp_path / "run"
+    rc, log = cli("train", "--config", "tiny", "--device", "cpu", "--out-dir", out_dir,
+                  "--data", text_file, "--max-iters", 6, "--eval-interval", 3)
+    assert rc == 0, log
+    assert "step 0: train loss" in log and "step 5: train loss" in log
+    assert "done at iteration 6" in log and "it/s" in log  # the progress bar is on stdout
+    assert load_checkpoint(out_dir / "ckpt.pt")["iter"] == 6
+
+    rc, log = cli("train", "--out-dir", out_dir, "--resume", "--max-iters", 9, "--data",
+                  text_file, "--device", "cpu", "--no-progress")
+    assert rc == 0, log
+    assert "resuming" in log and "done at iteration 9" in log
+    assert load_checkpoint(out_dir / "ckpt.pt")["iter"] == 9
+
+    rc, sample = cli("sample", "--out-dir", out_dir, "--num-chars", 40, "--prompt", "ROMEO:",
+                     "--top-k", 5, "--temperature", 0.8, "--device", "cpu")
+    assert rc == 0
+    assert sample.startswith("ROMEO:") and len(sample.rstrip("\n")) >= len("ROMEO:")
+    assert len(sample) == len("ROMEO:") + 40 + 1  # the prompt, 40 characters, a newline
+    assert set(sample) <= set(TEXT)
+
+
+def test_stopped_and_resumed_run_equals_an_uninterrupted_one(tmp_path, text_file):
+    common = ["--config", "tiny", "--device", "cpu", "--data", text_file, "--max-iters", 12,
+              "--eval-interval", 4, "--dropout", 0.1, "--no-progress"]
+    assert cli("train", "--out-dir", tmp_path / "a", *common)[0] == 0
+    assert cli("train", "--out-dir", tmp_path / "b", *common, "--iters", 5)[0] == 0
+    assert load_checkpoint(tmp_path / "b" / "ckpt.pt")["iter"] == 5
+    rc, log = cli("train", "--out-dir", tmp_path / "b", "--resume", "--data", text_file,
+                  "--device", "cpu", "--no-progress")
+    assert rc == 0, log
+    a, b = load_checkpoint(tmp_path / "a" / "ckpt.pt"), load_checkpoint(tmp_path / "b" / "ckpt.pt")
+    assert a["iter"] == b["iter"] == 12
+    assert a["history"] == b["history"]
+    for name, value in a["model"].items():
+        assert torch.equal(value, b["model"][name]), name
+
+
+def test_refuses_to_overwrite_a_run(tmp_path, text_file, capsys):
+    args = ["train", "--config", "tiny", "--device", "cpu", "--out-dir", tmp_path, "--data",
+            text_file, "--max-iters", 2, "--no-progress"]
+    assert cli(*args)[0] == 0
+    assert cli(*args)[0] == 2
+    assert "exists; pass --resume" in capsys.readouterr().err
+
+
+def test_resume_without_checkpoint(tmp_path, capsys):
+    assert cli("train", "--out-dir", tmp_path, "--resume", "--device", "cpu")[0] == 2
+    assert "no checkpoint at" in capsys.readouterr().err
+
+
+def test_sample_from_a_bad_checkpoint(tmp_path, capsys):
+    (tmp_path / "ckpt.pt").write_bytes(b"garbage")
+    assert cli("sample", "--out-dir", tmp_path, "--device", "cpu")[0] == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+def test_prompt_outside_the_vocabulary(tmp_path, text_file, capsys):
+    cli("train", "--config", "tiny", "--device", "cpu", "--out-dir", tmp_path, "--data",
+        text_file, "--max-iters", 1, "--no-progress")
+    assert cli("sample", "--out-dir", tmp_path, "--prompt", "Zebra", "--device", "cpu")[0] == 2
+    assert "not in the vocabulary" in capsys.readouterr().err
+
+
+def test_unknown_config(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--config", "huge", "--out-dir", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_bad_model_override(tmp_path, text_file, capsys):
+    rc, _ = cli("train", "--config", "tiny", "--device", "cpu", "--out-dir", tmp_path,
+                "--data", text_file, "--n-head", 3)
+    assert rc == 2
+    assert "multiple of n_head" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_missing_cuda_is_a_clear_error(tmp_path, capsys):
+    assert cli("train", "--device", "cuda", "--out-dir", tmp_path)[0] == 2
+    assert "not available" in capsys.readouterr().err
+
+
+def test_module_entry_point_with_default_data(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run([sys.executable, "-m", "zerohero.gpt", "train", "--config", "tiny",
+                           "--device", "cpu", "--out-dir", str(tmp_path), "--max-iters", "2",
+                           "--no-progress"], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("tiny: ") and "parameters on cpu" in proc.stdout
+    assert proc.stderr == ""
