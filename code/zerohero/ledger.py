@@ -88,7 +88,10 @@ def format_value(value, digits: int = 4) -> str:
     return f"{value:.{max(digits, 4)}f}"
 
 
-MICROGRAD, GPT = "01_micrograd", "07_gpt"
+MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"
+FLOAT32 = "summed in float32 one bigram at a time, as the lecture's loop (float64 differs)"
+UNSEEDED = ("the lecture drew its minibatches without a seed; the book seeds them, one draw "
+            "from the same distribution")
 SEEDED = "the lecture's seed and order of random draws, on CPU"
 SCALE = ("the book scales attention by head_size**-0.5; the video used n_embd**-0.5 (an "
          "erratum), so only a tolerance applies")
@@ -129,6 +132,42 @@ ENTRIES: list[Entry] = [
           digits=12, why="the last bits depend on the order gradients are summed (the "
                          "original keeps operands in a set, so even it varies run to run)"),
     Entry(MICROGRAD, "demo: first step at 100% accuracy", "moons_first_100", 40),
+
+    # --- chapter 2: bigrams (makemore part 1) -------------------------------------------------
+    Entry(BIGRAMS, "names in names.txt", "n_names", 32_033),
+    Entry(BIGRAMS, "shortest name", "min_len", 2),
+    Entry(BIGRAMS, "longest name", "max_len", 15),
+    Entry(BIGRAMS, "bigrams in the data", "n_bigrams", 228_146),
+    Entry(BIGRAMS, "count of 'n' followed by '.'", "count_n_end", 6763),
+    Entry(BIGRAMS, "count of '.' followed by 'a'", "count_start_a", 4410),
+    Entry(BIGRAMS, "log-likelihood of the data", "loglik_raw", -559891.75, digits=2,
+          why=FLOAT32),
+    Entry(BIGRAMS, "mean NLL, no smoothing", "nll_raw", 2.454094, digits=6, why=FLOAT32),
+    Entry(BIGRAMS, "log-likelihood with +1 smoothing", "loglik_smoothed", -559951.5625,
+          digits=4, why=FLOAT32),
+    Entry(BIGRAMS, "mean NLL with +1 smoothing", "nll_smoothed", 2.454356, digits=6,
+          why=FLOAT32),
+    Entry(BIGRAMS, "'andrejq': NLL without smoothing", "andrejq_raw", "inf"),
+    Entry(BIGRAMS, "'andrejq': NLL with +1 smoothing", "andrejq_smoothed", 3.4834),
+    Entry(BIGRAMS, "neural bigram: loss on 'emma' at random W", "emma_loss",
+          3.7693049907684326, digits=16, why=SEEDED),
+    Entry(BIGRAMS, "neural bigram: loss at step 1 (all bigrams)", "nn_first_loss",
+          3.7686190605163574, digits=16, why=SEEDED),
+    Entry(BIGRAMS, "neural bigram: loss after 100 steps", "nn_loss", 2.4901304244995117,
+          digits=16, why=SEEDED),
+
+    # --- chapter 3: MLP (makemore part 2) ------------------------------------------------------
+    Entry(MLP, "training examples (block size 3)", "n_train", 182_625),
+    Entry(MLP, "dev examples", "n_val", 22_655),
+    Entry(MLP, "test examples", "n_test", 22_866),
+    Entry(MLP, "parameters of the final model", "n_params", 11_897),
+    Entry(MLP, "final model: train loss", "train_loss", 2.1260, expect="tolerance", tol=0.01,
+          why=UNSEEDED),
+    Entry(MLP, "final model: dev loss", "dev_loss", 2.1701, expect="tolerance", tol=0.01,
+          why=UNSEEDED),
+    Entry(MLP, "loss of the first minibatch (printed in part 3)", "e2_first_batch", 27.8817,
+          why=SEEDED),
+    Entry(MLP, "loss of a uniform prediction, −log(1/27)", "e2_uniform", 3.2958),
 
     # --- chapter 7: GPT (the video's printed numbers) -------------------------------------
     Entry(GPT, "characters in tiny Shakespeare", "n_chars", 1_115_394),
