@@ -92,6 +92,9 @@ class BatchNorm1d(Module):
         if self.training:
             with torch.no_grad():
                 m = self.momentum
+                # The running estimate is always the unbiased variance, as in torch.nn.
+                if self.correction != 1:
+                    xvar = x.var(dim, keepdim=True, correction=1)
                 self.running_mean = (1 - m) * self.running_mean + m * xmean
                 self.running_var = (1 - m) * self.running_var + m * xvar
         return self.out

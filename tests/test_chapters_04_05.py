@@ -1,0 +1,121 @@
+"""Chapters 4 and 5 as the build executes them: header, glued numbers, tables and figures.
+
+The expected values are the lecture's printed numbers (kept in the modules as LECTURE_*
+constants) or independent facts (parameter counts, -log(1/27)); the chapters' numbers come
+from the same cached runs the build uses.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from zerohero.makemore import batchnorm as bn
+from zerohero.makemore import manual_backprop as mb
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+CHAPTERS = ["04_batchnorm", "05_backprop_ninja"]
+LAST_PLACE = 5e-7  # a few float32 steps near 2.1: see test_makemore_batchnorm.py
+
+
+def glued_markdown(nb, name):
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("metadata", {}).get("scrapbook", {}).get("name") == name:
+                # glue(..., display=False) stores it as application/papermill.record/text/markdown
+                return next(v for k, v in out["data"].items() if k.endswith("text/markdown"))
+    raise KeyError(name)
+
+
+def images(nb):
+    return sum("image/png" in out.get("data", {}) for cell in nb.cells
+               for out in cell.get("outputs", []))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_the_jupytext_header(chapter):
+    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n")
+    front = text.split("---\n")[1]
+    for line in ("format_name: myst", "name: python3", "execution_timeout: 600"):
+        assert line in front, f"{chapter}: front matter lacks {line!r}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_number_in_the_prose_is_glued(chapter, glue):
+    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    used = set(re.findall(r"\{glue:(?:text|md)\}`([\w]+)", text))
+    used |= set(re.findall(r"```\{glue:md\} (\w+)", text))
+    missing = used - set(glue(chapter))
+    assert not missing, f"{chapter}: prose uses unglued values {sorted(missing)}"
+
+
+def test_chapter4_reproduces_the_lecture(glue):
+    v = glue("04_batchnorm")
+    assert v["uniform_loss"] == pytest.approx(math.log(27))
+    assert round(v["step0_original"], 4) == bn.LECTURE_STEP0_LOSS
+    for variant in ("fix_tanh", "kaiming", "batchnorm"):
+        train, val = bn.LECTURE_LOSS_LOG[variant]
+        for ours, lecture in ((v[f"{variant}_train"], train), (v[f"{variant}_val"], val)):
+            assert round(ours, 4) == round(lecture, 4) and abs(ours - lecture) <= LAST_PLACE
+    for variant in ("original", "fix_softmax"):
+        train, val = bn.LECTURE_LOSS_LOG[variant]
+        assert v[f"{variant}_train"] == pytest.approx(train, abs=0.005)
+        assert v[f"{variant}_val"] == pytest.approx(val, abs=0.005)
+    assert v["max_ulps"] <= 2
+    for ours, lecture in zip((v["deep_train"], v["deep_val"]), bn.LECTURE_DEEP):
+        assert round(ours, 4) == round(lecture, 4) and abs(ours - lecture) <= LAST_PLACE
+    assert (v["n_params_original"], v["n_params_bn"], v["n_params_deep"]) == (11897, 12097, 47024)
+
+
+def test_chapter4_batchnorm_facts(glue):
+    v = glue("04_batchnorm")
+    assert v["bn_std_after"] == pytest.approx(1.0, abs=1e-5)
+    assert v["b1_grad_max"] < 1e-6 < 1e-3 < v["W1_grad_max"]
+    assert v["bessel_factor"] == pytest.approx(math.sqrt(32 / 31))
+    assert v["bn_vs_nn"] < 1e-5  # layers.BatchNorm1d(correction=0) is torch.nn.BatchNorm1d
+    assert v["kaiming_scale"] == pytest.approx((5 / 3) / math.sqrt(30))
+    # calibrated statistics and running statistics give nearly the same network
+    assert v["bn_calibrated_val"] == pytest.approx(v["batchnorm_val"], abs=0.005)
+
+
+def test_chapter4_exercises(glue):
+    v = glue("04_batchnorm")
+    assert v["zero_train"] == pytest.approx(v["unigram_entropy"], abs=0.01)
+    assert v["fold_diff"] < 1e-4
+    assert v["fold_val"] == pytest.approx(v["deep_val"], abs=1e-5)
+
+
+def test_chapter4_table_and_figures(executed):
+    nb = executed("04_batchnorm")
+    table = glued_markdown(nb, "loss_log_table")
+    assert [row.split("|")[1].strip() for row in table.splitlines()[2:]] == list(bn.INIT_SCHEMES)
+    # hockey stick, saturation maps, gains, the four diagnostics (one figure of four panels)
+    assert images(nb) >= 4
+
+
+def test_chapter5_gradients(glue):
+    v = glue("05_backprop_ninja")
+    assert v["n_compared"] == 26 and v["n_exact"] == 26  # all exact, as in the lecture
+    assert v["ce_maxdiff"] <= 1e-8
+    assert v["bn_maxdiff"] <= 1e-8
+    assert v["loss_fast_diff"] < 1e-6
+    assert v["e5_diff"] < 1e-12
+    assert (v["n_params_small"], v["n_params"]) == (4137, 12297)
+
+
+def test_chapter5_training(glue):
+    v = glue("05_backprop_ninja")
+    assert v["train"] == pytest.approx(mb.LECTURE_TRAIN_VAL[0], abs=0.01)
+    assert v["val"] == pytest.approx(mb.LECTURE_TRAIN_VAL[1], abs=0.01)
+
+
+def test_chapter5_comparison_table(executed):
+    nb = executed("05_backprop_ninja")
+    rows = [r.split("|")[1:-1] for r in glued_markdown(nb, "cmp_table").splitlines()[2:]]
+    assert [r[0].strip() for r in rows] == list(mb.BACKWARD_ORDER)
+    assert all(r[1].strip() == "True" and r[4].strip() == "True" for r in rows)
+    assert images(nb) >= 2
