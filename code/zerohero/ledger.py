@@ -89,6 +89,11 @@ def format_value(value, digits: int = 4) -> str:
 
 
 MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"
+BATCHNORM, NINJA = "04_batchnorm", "05_backprop_ninja"
+SEEDED_ISA = ("seeded as the lecture; the last float32 bits of the full-split losses depend "
+              "on the CPU's vector kernels (AVX2 vs AVX-512), the printed digits do not")
+SOFTMAX_RUNS = ("the lecture ran these rows before settling its code (their printed numbers "
+                "come from earlier versions of the cells)")
 FLOAT32 = "summed in float32 one bigram at a time, as the lecture's loop (float64 differs)"
 UNSEEDED = ("the lecture drew its minibatches without a seed; the book seeds them, one draw "
             "from the same distribution")
@@ -168,6 +173,43 @@ ENTRIES: list[Entry] = [
     Entry(MLP, "loss of the first minibatch (printed in part 3)", "e2_first_batch", 27.8817,
           why=SEEDED),
     Entry(MLP, "loss of a uniform prediction, −log(1/27)", "e2_uniform", 3.2958),
+
+    # --- chapter 4: activations, gradients, BatchNorm (makemore part 3) -----------------------
+    Entry(BATCHNORM, "original: loss at step 0", "step0_original", 27.8817, why=SEEDED),
+    Entry(BATCHNORM, "original: train loss", "original_train", 2.1245, expect="tolerance",
+          tol=0.005, why=SOFTMAX_RUNS),
+    Entry(BATCHNORM, "original: val loss", "original_val", 2.1682, expect="tolerance",
+          tol=0.005, why=SOFTMAX_RUNS),
+    Entry(BATCHNORM, "fix softmax confidently wrong: train", "fix_softmax_train", 2.07,
+          expect="tolerance", tol=0.005, why=SOFTMAX_RUNS),
+    Entry(BATCHNORM, "fix softmax confidently wrong: val", "fix_softmax_val", 2.13,
+          expect="tolerance", tol=0.005, why=SOFTMAX_RUNS),
+    Entry(BATCHNORM, "fix tanh saturation: train", "fix_tanh_train", 2.0356, why=SEEDED_ISA),
+    Entry(BATCHNORM, "fix tanh saturation: val", "fix_tanh_val", 2.1027, why=SEEDED_ISA),
+    Entry(BATCHNORM, "semi-principled Kaiming init: train", "kaiming_train", 2.0377,
+          why=SEEDED_ISA),
+    Entry(BATCHNORM, "semi-principled Kaiming init: val", "kaiming_val", 2.1070, why=SEEDED_ISA),
+    Entry(BATCHNORM, "add BatchNorm: train", "batchnorm_train", 2.0674, why=SEEDED_ISA),
+    Entry(BATCHNORM, "add BatchNorm: val", "batchnorm_val", 2.1057, why=SEEDED_ISA),
+    Entry(BATCHNORM, "parameters of the first MLP", "n_params_original", 11_897),
+    Entry(BATCHNORM, "parameters with BatchNorm", "n_params_bn", 12_097),
+    Entry(BATCHNORM, "parameters of the deep network", "n_params_deep", 47_024),
+    Entry(BATCHNORM, "deep network, 1,000 steps: train", "deep_train", 2.4003, why=SEEDED),
+    Entry(BATCHNORM, "deep network, 1,000 steps: val", "deep_val", 2.3982, why=SEEDED),
+
+    # --- chapter 5: backprop ninja (makemore part 4) ------------------------------------------
+    Entry(NINJA, "parameters (the lecture's network)", "n_params", 12_297),
+    Entry(NINJA, "gradients that equal autograd's exactly", "n_exact", 26),
+    Entry(NINJA, "fused cross-entropy backward: max |difference|", "ce_maxdiff", 0.0,
+          expect="tolerance", tol=1e-8, why="float32 rounding; the lecture showed ~5e-9"),
+    Entry(NINJA, "fused BatchNorm backward: max |difference|", "bn_maxdiff", 0.0,
+          expect="tolerance", tol=1e-8, why="float32 rounding; the lecture showed ~1e-9"),
+    Entry(NINJA, "minibatch loss of the forward pass", "loss", 3.3377, expect="tolerance",
+          tol=0.05, why="the lecture drew bngain and bnbias from the unseeded global generator"),
+    Entry(NINJA, "manual-gradient training: train", "train", 2.0705, expect="tolerance",
+          tol=0.01, why="bngain/bnbias unseeded in the lecture; the book seeds every draw"),
+    Entry(NINJA, "manual-gradient training: val", "val", 2.1099, expect="tolerance", tol=0.01,
+          why="bngain/bnbias unseeded in the lecture; the book seeds every draw"),
 
     # --- chapter 7: GPT (the video's printed numbers) -------------------------------------
     Entry(GPT, "characters in tiny Shakespeare", "n_chars", 1_115_394),
