@@ -12,7 +12,8 @@ CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 class DeviceError(ValueError):
-    """A device that cannot be used here; the message says why and what to pass instead."""
+    """A device that cannot be used here; the message says why and what to pass instead
+    (appendix "makemore models")."""
 
 
 def _mps_available() -> bool:
@@ -21,7 +22,8 @@ def _mps_available() -> bool:
 
 
 def available() -> list[str]:
-    """The device kinds usable on this machine, best first; ``'cpu'`` is always last."""
+    """The device kinds usable on this machine, best first; ``'cpu'`` is always last
+    (appendix "makemore models")."""
     found = []
     if torch.cuda.is_available():
         found.append("cuda")
@@ -31,7 +33,8 @@ def available() -> list[str]:
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """``'auto'``: the first of cuda, mps, cpu that works here; else the named device.
+    """``'auto'``: the first of cuda, mps, cpu that works here; else the named device
+    (appendix "makemore models").
 
     A named accelerator that is missing gives a ``DeviceError`` naming what is available,
     rather than an error deep inside the first tensor operation.

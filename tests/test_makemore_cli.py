@@ -1,0 +1,295 @@
+"""The makemore command line end to end: every --type trains, checkpoints, resumes and
+samples on a small generated word file; every bad input is one line on stderr, a non-zero exit
+status and no traceback; checkpoints survive a crash mid-write; the comparison runs."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from zerohero.makemore import cli
+from zerohero.makemore.models import TYPES
+from zerohero.runs import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = {"bigram": [], "mlp": ["--n-embd", "4", "--n-hidden", "16"],
+         "wavenet": ["--n-embd", "4", "--n-hidden", "8"],
+         "rnn": ["--n-embd", "8", "--n-hidden", "8"], "gru": ["--n-embd", "8", "--n-hidden", "8"],
+         "transformer": ["--n-embd", "16", "--n-layer", "1", "--n-head", "2"]}
+
+
+@pytest.fixture
+def words_file(tmp_path):
+    """40 made-up words (nobody's list), one per line, with an empty line and stray spaces."""
+    g = torch.Generator().manual_seed(0)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "an"]
+    words = []
+    for _ in range(40):
+        n = int(torch.randint(1, 4, (1,), generator=g))
+        words.append("".join(syllables[int(i)] for i in torch.randint(0, 10, (n,), generator=g)))
+    path = tmp_path / "words.txt"
+    path.write_text("\n".join(words[:20]) + "\n\n  " + "\n".join(words[20:]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def makemore(*argv, capsys=None):
+    """Run main(argv); returns (exit status, stdout, stderr)."""
+    rc = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr() if capsys else ("", "")
+    return rc, out, err
+
+
+# --------------------------------------------------------------------------- every type
+
+@pytest.mark.parametrize("type", TYPES)
+def test_train_checkpoint_resume_and_sample(type, words_file, tmp_path, capsys):
+    work = tmp_path / "out"
+    common = ["--input-file", words_file, "--work-dir", work, "--eval-interval", "3",
+              "--num-samples", "6"]
+    rc, out, err = makemore(*common, "--type", type, "--max-steps", "6", *SMALL[type],
+                            capsys=capsys)
+    assert rc == 0, err
+    assert err == ""
+    assert "training:" in out and "loss" in out  # the progress bar, with the loss, on stdout
+    assert "best checkpoint: train loss" in out
+    assert "6 samples:" in out
+    ckpt = torch.load(work / "model.pt", weights_only=True)
+    assert ckpt["format"] == cli.FORMAT and ckpt["model"]["type"] == type
+    first_step = ckpt["step"]
+    assert first_step in (2, 5)  # evaluations after steps 3 and 6 (0-based 2 and 5)
+
+    rc, out, err = makemore(*common, "--resume", "--max-steps", "9", capsys=capsys)
+    assert rc == 0, err
+    assert f"model: {type}" in out
+    ckpt2 = torch.load(work / "model.pt", weights_only=True)
+    assert ckpt2["step"] >= first_step and ckpt2["best_loss"] <= ckpt["best_loss"]
+
+    rc, out, err = makemore("--work-dir", work, "--sample-only", "--num-samples", "7",
+                            "--top-k", "3", "--temperature", "0.8", capsys=capsys)
+    assert rc == 0, err
+    lines = [l for l in out.splitlines() if l.startswith("  ")]
+    assert len(lines) == 7
+    assert all(l.split()[0] in ("new", "in") for l in lines)
+    assert out.strip().splitlines()[-1].startswith("(")  # the counts by origin
+
+
+def test_samples_are_marked_by_where_they_occur(words_file, tmp_path, capsys):
+    # an MLP that memorises the list: most samples are training words, and marked so
+    makemore("-i", words_file, "-o", tmp_path, "--type", "mlp", "--max-steps", "300",
+             "--eval-interval", "300", "--learning-rate", "0.03", capsys=capsys)
+    rc, out, _ = makemore("-o", tmp_path, "--sample-only", "--num-samples", "30",
+                          "--top-k", "1", capsys=capsys)
+    data = cli.WordData.from_words(cli.read_words(words_file))
+    for line in out.splitlines():
+        if line.startswith("  "):
+            label, word = line[2:11].strip(), line[12:]
+            origin = data.origin(word)
+            assert label == {"new": "new"}.get(origin, f"in {origin}"), line
+
+
+def test_unicode_uppercase_and_punctuation(tmp_path, capsys):
+    words = ["Zoë", "Émile", "Jean-Luc", "O.K.", "mary ann", "Ærø", "ŁÓDŹ", "日本", "çà",
+             "Ñu", "d'Artagnan", "ß"] * 3
+    path = tmp_path / "unicode.txt"
+    path.write_text("\n".join(words), encoding="utf-8")
+    rc, out, err = makemore("-i", path, "-o", tmp_path / "u", "--type", "gru", "--max-steps", "5",
+                            "--eval-interval", "5", "--num-samples", "20", capsys=capsys)
+    assert rc == 0, err
+    ckpt = torch.load(tmp_path / "u" / "model.pt", weights_only=True)
+    assert "." in ckpt["vocab"] and ckpt["boundary"] != "."  # '.' is data here
+    assert set(ckpt["vocab"]) == set("".join(words))
+    sampled = "".join(l[12:] for l in out.splitlines() if l.startswith("  "))
+    assert set(sampled) - {"(", ")", "e", "m", "p", "t", "y"} <= set(ckpt["vocab"])
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_tiny_files_train(n, tmp_path, capsys):
+    path = tmp_path / "tiny.txt"
+    path.write_text("\n".join(["abc", "bcd", "cde", "def", "efg"][:n]), encoding="utf-8")
+    rc, out, err = makemore("-i", path, "-o", tmp_path, "--type", "rnn", "--max-steps", "3",
+                            capsys=capsys)
+    assert rc == 0, err
+    if n < 3:
+        assert "too few lines for a held-out split" in out
+
+
+# --------------------------------------------------------------------------- bad input
+
+def one_line_error(rc, out, err, *needles):
+    assert rc != 0
+    assert "Traceback" not in err + out
+    assert len(err.strip().splitlines()) == 1, err
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_missing_empty_and_blank_files(tmp_path, capsys):
+    one_line_error(*makemore("-i", tmp_path / "nope.txt", capsys=capsys), "no such file")
+    (tmp_path / "empty.txt").write_text("")
+    one_line_error(*makemore("-i", tmp_path / "empty.txt", capsys=capsys), "the file is empty")
+    (tmp_path / "blank.txt").write_text("\n  \n\t\n")
+    one_line_error(*makemore("-i", tmp_path / "blank.txt", capsys=capsys), "only empty lines")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00abc\n")
+    one_line_error(*makemore("-i", tmp_path / "binary.txt", capsys=capsys), "not UTF-8")
+    one_line_error(*makemore(capsys=capsys), "give --input-file")
+
+
+def test_unknown_type_and_bad_numbers(words_file, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["-i", str(words_file), "--type", "lstm"])
+    out, err = capsys.readouterr()
+    one_line_error(exit_.value.code, out, err, "invalid choice: 'lstm'")
+    for flags, needle in [(["--max-steps", "0"], "--max-steps must be at least 1"),
+                          (["--temperature", "-1"], "--temperature must be a positive"),
+                          (["--top-k", "0"], "--top-k must be at least 1"),
+                          (["--type", "rnn", "--n-layer", "2"], "takes n_embd, n_hidden"),
+                          (["--type", "transformer", "--n-embd", "10", "--n-head", "4"],
+                           "multiple of n_head"),
+                          (["--device", "tpu"], "unknown device 'tpu'"),
+                          (["--resume", "--sample-only"], "exclude each other")]:
+        one_line_error(*makemore("-i", words_file, *flags, capsys=capsys), needle)
+
+
+def test_resume_and_sample_without_a_checkpoint(words_file, tmp_path, capsys):
+    one_line_error(*makemore("-i", words_file, "-o", tmp_path, "--resume", capsys=capsys),
+                   "no checkpoint at")
+    one_line_error(*makemore("-o", tmp_path, "--sample-only", capsys=capsys), "no checkpoint at")
+
+
+def test_incompatible_checkpoints(words_file, tmp_path, capsys):
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "model.pt").write_bytes(b"not a checkpoint")
+    one_line_error(*makemore("-i", words_file, "-o", work, "--resume", capsys=capsys),
+                   "not a readable makemore checkpoint")
+    torch.save({"something": 1}, work / "model.pt")
+    one_line_error(*makemore("-o", work, "--sample-only", capsys=capsys),
+                   "not a checkpoint of this makemore")
+    torch.save({"format": cli.FORMAT, "model": {}}, work / "model.pt")
+    one_line_error(*makemore("-o", work, "--sample-only", capsys=capsys),
+                   "incomplete checkpoint (no best_loss, boundary")
+    # a real checkpoint ...
+    rc, _, err = makemore("-i", words_file, "-o", work, "--type", "rnn", "--n-hidden", "8",
+                          "--max-steps", "2", capsys=capsys)
+    assert rc == 0, err
+    ckpt = torch.load(work / "model.pt", weights_only=True)
+    # ... resumed as another type, with other sizes, on another character set
+    one_line_error(*makemore("-i", words_file, "-o", work, "--resume", "--type", "gru",
+                             capsys=capsys), "holds a 'rnn' model, not 'gru'")
+    one_line_error(*makemore("-i", words_file, "-o", work, "--resume", "--n-hidden", "9",
+                             capsys=capsys), "trained with n_hidden=8, not 9")
+    other = tmp_path / "other.txt"
+    other.write_text("xyz\nqqq\n", encoding="utf-8")
+    one_line_error(*makemore("-i", other, "-o", work, "--resume", capsys=capsys),
+                   "another character set")
+    # ... and with a tensor of the wrong shape (an edited or foreign file)
+    ckpt["state"]["cell.h2h.weight"] = torch.zeros(3, 3)
+    torch.save(ckpt, work / "model.pt")
+    one_line_error(*makemore("-o", work, "--sample-only", capsys=capsys), "incompatible")
+
+
+def test_errors_in_a_real_process_have_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "zerohero.makemore", "--input-file",
+                           str(tmp_path / "missing.txt")], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"makemore: error: {tmp_path / 'missing.txt'}: no such file; give a text file with one "
+        f"word per line"]
+
+
+def test_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    for flag in ("--type", "--input-file", "--work-dir", "--max-steps", "--batch-size",
+                 "--learning-rate", "--seed", "--device", "--resume", "--sample-only",
+                 "--num-samples", "--top-k", "--temperature"):
+        assert flag in out
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+def test_a_crash_mid_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    cli.save_checkpoint(path, {"format": cli.FORMAT, "step": 1})
+
+    def crash(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        cli.save_checkpoint(path, {"format": cli.FORMAT, "step": 2})
+    monkeypatch.undo()
+    assert torch.load(path, weights_only=True)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]  # no temporary file left
+
+
+def test_encode_words_pads_inputs_and_targets():
+    vocab = cli.Vocabulary.from_words(["ab", "c"])
+    X, Y = cli.encode_words(["ab", "c"], vocab, 4)
+    assert X.tolist() == [[0, 1, 2, 0], [0, 3, 0, 0]]
+    assert Y.tolist() == [[1, 2, 0, -1], [3, 0, -1, -1]]
+    with pytest.raises(ValueError, match="block_size 2 allows 1"):
+        cli.encode_words(["ab"], vocab, 2)
+
+
+def test_split_is_the_lectures(tmp_path):
+    from zerohero.makemore.words import load_names, split_words
+    words = load_names()
+    data = cli.WordData.from_words(words)
+    assert [len(data.words[s]) for s in ("train", "val", "test")] == [25_626, 3_203, 3_204]
+    assert data.words["val"] == split_words(words)[1]
+    assert data.block_size == 16  # the longest name has 15 characters
+    # targets: every character and one end token per word, 228,146 in all (chapter 2)
+    assert sum(int((d[1] >= 0).sum()) for d in data.tensors.values()) == 228_146
+
+
+def test_learning_rate_steps_down_for_the_last_quarter():
+    rates = [cli.learning_rate_at(s, 100, 0.01) for s in range(100)]
+    assert rates[:75] == [0.01] * 75 and rates[75:] == [0.001] * 25
+
+
+# --------------------------------------------------------------------------- comparison page
+
+@pytest.fixture(scope="module")
+def compare():
+    return {t: run(f"makemore_{t}") for t in TYPES}
+
+
+def test_comparison_runs_share_split_and_budget(compare):
+    steps = {len(r["losses"]) for r in compare.values()}
+    assert steps == {cli.COMPARE_STEPS}
+    for r in compare.values():
+        assert r["test"] < math.log(27)  # every model beats guessing uniformly
+        assert len(r["samples"]) == 20
+
+
+def test_comparison_bigram_cannot_beat_counting_on_train(compare):
+    # The counts of chapter 2 maximise the training likelihood among all bigram models.
+    from zerohero.makemore.bigram import NGramCounts
+    from zerohero.makemore.words import Vocabulary, build_examples, load_names
+    words = load_names()
+    train = cli.WordData.from_words(words).words["train"]
+    vocab = Vocabulary.from_words(words)
+    counts = NGramCounts.fit(train, vocab, smoothing=0)
+    best = counts.nll(*build_examples(train, vocab, 1))
+    assert compare["bigram"]["train"] >= best - 1e-4
+    assert compare["bigram"]["train"] < best + 0.05  # and gets close to it
+
+
+def test_divergence_is_reported_not_saved(words_file, tmp_path, capsys):
+    one_line_error(*makemore("-i", words_file, "-o", tmp_path, "--type", "mlp", "--max-steps",
+                             "6", "--eval-interval", "3", "--learning-rate", "1e30",
+                             capsys=capsys), "training diverged", "lower --learning-rate")
+    assert not (tmp_path / "model.pt").exists()
