@@ -89,7 +89,9 @@ def format_value(value, digits: int = 4) -> str:
 
 
 MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"
-BATCHNORM, NINJA = "04_batchnorm", "05_backprop_ninja"
+BATCHNORM, NINJA, WAVENET = "04_batchnorm", "05_backprop_ninja", "06_wavenet"
+WAVENET_LOG = ("the performance log's earlier rows were printed with three decimals from runs "
+               "the notebook's final code no longer reproduces")
 SEEDED_ISA = ("seeded as the lecture; the last float32 bits of the full-split losses depend "
               "on the CPU's vector kernels (AVX2 vs AVX-512), the printed digits do not")
 SOFTMAX_RUNS = ("the lecture's notebook no longer holds the exact code that printed these "
@@ -210,6 +212,31 @@ ENTRIES: list[Entry] = [
           tol=0.01, why="bngain/bnbias unseeded in the lecture; the book seeds every draw"),
     Entry(NINJA, "manual-gradient training: val", "val", 2.1099, expect="tolerance", tol=0.01,
           why="bngain/bnbias unseeded in the lecture; the book seeds every draw"),
+
+    # --- chapter 6: WaveNet (makemore part 5) ----------------------------------------------
+    Entry(WAVENET, "original (context 3, 200 hidden): parameters", "params_1", 12_097),
+    Entry(WAVENET, "original (context 3, 200 hidden): train loss", "train_1", 2.058, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "original (context 3, 200 hidden): val loss", "val_1", 2.105, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "context 3 → 8, flat: parameters", "params_2", 22_097),
+    Entry(WAVENET, "context 3 → 8, flat: train loss", "train_2", 1.918, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "context 3 → 8, flat: val loss", "val_2", 2.027, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "hierarchical, with the BatchNorm bug: parameters", "params_3", 22_397),
+    Entry(WAVENET, "hierarchical, with the BatchNorm bug: train loss", "train_3", 1.941, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "hierarchical, with the BatchNorm bug: val loss", "val_3", 2.029, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "BatchNorm bug fixed: parameters", "params_4", 22_397),
+    Entry(WAVENET, "BatchNorm bug fixed: train loss", "train_4", 1.912, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "BatchNorm bug fixed: val loss", "val_4", 2.022, expect="tolerance", tol=0.01,
+          why=WAVENET_LOG),
+    Entry(WAVENET, "scaled up (n_embd 24, n_hidden 128): parameters", "params_5", 76_579),
+    Entry(WAVENET, "scaled up: train loss", "train_5", 1.7690, why=SEEDED_ISA),
+    Entry(WAVENET, "scaled up: val loss", "val_5", 1.9937, why=SEEDED_ISA),
 
     # --- chapter 7: GPT (the video's printed numbers) -------------------------------------
     Entry(GPT, "characters in tiny Shakespeare", "n_chars", 1_115_394),
