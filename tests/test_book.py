@@ -7,6 +7,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -159,7 +160,10 @@ def test_html_page_has_glued_numbers_math_and_download(chapter, built_book):
     assert "cdn.jsdelivr.net" not in page and "mathjax@3" not in page
     # The executed notebook can be downloaded from the page.
     assert f"_sources/book/{chapter}.ipynb" in page
-    assert (built_book / "html" / "_sources" / "book" / f"{chapter}.ipynb").exists()
+    download = nbformat.read(built_book / "html" / "_sources" / "book" / f"{chapter}.ipynb",
+                             as_version=4)
+    code = [c for c in download.cells if c.cell_type == "code"]
+    assert code and any(c.get("outputs") for c in code), "the download has no outputs"
 
 
 @pytest.mark.parametrize("chapter", LECTURE_CHAPTERS)

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from zerohero.micrograd import Value, gc_paused, topological_order
@@ -113,10 +113,20 @@ def test_random_expressions_match_torch(inputs, program):
         nodes = [x, y, z]
         for step, i, j in program:  # each step combines two earlier nodes (reuse included)
             nodes.append(STEPS[step](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+            # Repeated squares and exps leave float range (Python raises, torch gives inf):
+            # such programs test overflow, not the chain rule, so they are set aside.
+            top = nodes[-1].data if isinstance(nodes[-1], Value) else nodes[-1].detach()
+            assume(abs(float(top)) < 1e6)
         return nodes[-1]
 
+    def guarded(*args):
+        try:
+            return expression(*args)
+        except OverflowError:
+            assume(False)
+
     # at relu's kink both engines use the slope 0, so even that case must agree
-    check_against_torch(expression, *inputs)
+    check_against_torch(guarded, *inputs)
 
 
 # --- the lecture's worked examples ------------------------------------------------------

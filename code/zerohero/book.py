@@ -158,3 +158,16 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def executed_notebook(chapter: Path, build: Path = BUILD):
+    """A chapter as an executed notebook: its cells with the outputs of the execution cache.
+
+    myst-nb's own copy in ``_build/jupyter_execute`` lacks the outputs whenever the chapter was
+    served from the cache (it writes the notebook it read, not the one merged with the cached
+    outputs), so downloads and tests take the notebook from the cache itself.
+    """
+    from jupyter_cache import get_cache
+    nb = read_chapter(chapter)
+    _, merged = get_cache(str(build / ".jupyter_cache")).merge_match_into_notebook(nb)
+    return merged

@@ -70,7 +70,11 @@ def read_glue(folder: Path, chapter: str) -> dict:
         return {}
     out = {}
     for key, item in json.loads(path.read_text()).items():
-        text = item.get("data", {}).get("text/plain")
+        data = item.get("data", {})
+        if "text/markdown" in data:  # a glued Markdown table: its source
+            out[key] = data["text/markdown"]
+            continue
+        text = data.get("text/plain")
         try:
             out[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError):

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from docutils import nodes
@@ -33,12 +32,15 @@ def offer_executed_notebook(app, pagename, templatename, context, doctree):
     ``context["ipynb_source"]`` is set, but sets it itself only when a launch service (Binder,
     Colab) is configured; this book has none, so it is set here, before the theme's handler.
     """
-    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
-    if not executed.exists() or not context.get("sourcename", "").endswith((".md", ".md.txt")):
-        return
+    source = Path(app.srcdir) / f"{pagename}.md"
+    build = Path(app.outdir).parent
+    if not (build / "jupyter_execute" / f"{pagename}.ipynb").exists() or not source.exists():
+        return  # not an executed notebook page
+    import nbformat
+    from zerohero.book import executed_notebook
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(executed, target)
+    nbformat.write(executed_notebook(source, build), str(target))
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
