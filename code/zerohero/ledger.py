@@ -89,7 +89,9 @@ def format_value(value, digits: int = 4) -> str:
         return str(value)
     if isinstance(value, int):
         return f"{value:,}"
-    return f"{value:.{max(digits, 4)}f}"
+    if digits > 6 or abs(value) < 1e-3:
+        return repr(float(value))  # every digit Python keeps
+    return f"{value:.{digits}f}"
 
 
 MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"

@@ -115,46 +115,62 @@ def _cell(content) -> nodes.entry:
 
 
 class FillLedger(SphinxPostTransform):
-    """Fill the ledger from the chapters' ``.glue.json``: runs once every chapter was read."""
+    """Fill the ledger from the chapters' ``.glue.json``: runs once every chapter was read.
+
+    One table per chapter (under a link to it): quantity (with the reason for any expected
+    difference beneath it), the lecture's value, ours, the difference and the mark.
+    """
 
     default_priority = 6  # before references are resolved (10)
+
+    def _table(self, entries, folder: Path, node) -> nodes.table:
+        headers = ["quantity", "lecture", "ours", "difference", "mark"]
+        table = nodes.table(classes=["colwidths-auto", "ledger"])
+        group = nodes.tgroup(cols=len(headers))
+        table += group
+        group += [nodes.colspec(colwidth=1) for _ in headers]
+        head, row = nodes.thead(), nodes.row()
+        row += [_cell(h) for h in headers]
+        head += row
+        group += head
+        body = nodes.tbody()
+        group += body
+        values = ledger.read_glue(folder, entries[0].chapter)
+        for e in entries:
+            ours = values.get(e.key)
+            mark, ok = ledger.mark(e, ours)
+            if not ok:
+                logger.warning(f"ledger: {e.chapter} {e.quantity}: ours {ours!r} vs the "
+                               f"lecture's {e.lecture!r} ({mark})", location=node)
+            diff = ledger.difference(e, ours)
+            quantity = nodes.entry()
+            quantity += nodes.paragraph(text=e.quantity)
+            if e.why:
+                why = nodes.paragraph(classes=["ledger-why"])
+                why += nodes.emphasis(text=e.why)
+                quantity += why
+            row = nodes.row()
+            row += [quantity, _cell(ledger.format_value(e.lecture, e.digits)),
+                    _cell(ledger.format_value(ours, e.digits)),
+                    _cell("" if diff is None else (f"{diff:+.1e}" if diff else "0")),
+                    _cell(mark)]
+            body += row
+        return table
 
     def run(self, **kwargs):
         folder = Path(self.env.mystnb_config.output_folder) / "book"
         for node in list(self.document.findall(LedgerNode)):
-            headers = ["chapter", "quantity", "lecture", "ours", "difference", "mark", "why"]
-            table = nodes.table(classes=["colwidths-auto", "ledger"])
-            group = nodes.tgroup(cols=len(headers))
-            table += group
-            group += [nodes.colspec(colwidth=1) for _ in headers]
-            head, row = nodes.thead(), nodes.row()
-            row += [_cell(h) for h in headers]
-            head += row
-            group += head
-            body = nodes.tbody()
-            group += body
-            glued = {}
-            for e in ledger.ENTRIES:
-                values = glued.setdefault(e.chapter, ledger.read_glue(folder, e.chapter))
-                ours = values.get(e.key)
-                mark, ok = ledger.mark(e, ours)
-                if not ok:
-                    logger.warning(f"ledger: {e.chapter} {e.quantity}: ours {ours!r} vs the "
-                                   f"lecture's {e.lecture!r} ({mark})", location=node)
-                diff = ledger.difference(e, ours)
-                link = pending_xref("", refdomain="std", reftype="doc", reftarget=e.chapter,
-                                    refexplicit=True, refdoc=self.env.docname)
-                link += nodes.inline(text=e.chapter)
-                para = nodes.paragraph()
-                para += link
-                row = nodes.row()
-                row += [_cell(para), _cell(e.quantity),
-                        _cell(ledger.format_value(e.lecture, e.digits)),
-                        _cell(ledger.format_value(ours, e.digits)),
-                        _cell("" if diff is None else (f"{diff:+.2g}" if diff else "0")),
-                        _cell(mark), _cell(e.why)]
-                body += row
-            node.replace_self(table)
+            chapters = list(dict.fromkeys(e.chapter for e in ledger.ENTRIES))
+            replacement = []
+            for chapter in chapters:
+                entries = [e for e in ledger.ENTRIES if e.chapter == chapter]
+                title = nodes.rubric()
+                link = pending_xref("", refdomain="std", reftype="doc", reftarget=chapter,
+                                    refexplicit=False, refdoc=self.env.docname)
+                link += nodes.inline(text=chapter)
+                title += link
+                replacement += [title, self._table(entries, folder, node)]
+            node.replace_self(replacement)
 
 
 def setup(app):
