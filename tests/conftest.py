@@ -15,7 +15,6 @@ import os
 from contextlib import redirect_stdout
 from pathlib import Path
 
-import nbformat
 import pytest
 from hypothesis import settings
 
@@ -56,6 +55,21 @@ def glue_values(nb) -> dict:
             except (ValueError, SyntaxError):
                 values[name] = text  # figures, tables: keep the repr
     return values
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Train with one torch thread, as the book does (use with ``pytest.mark.usefixtures``)."""
+    from zerohero.runs import single_threaded
+    with single_threaded():
+        yield
+
+
+@pytest.fixture(scope="session")
+def names():
+    """The 32,033 names of names.txt, in file order."""
+    from zerohero.makemore.words import load_names
+    return load_names()
 
 
 @pytest.fixture(scope="session")

@@ -19,22 +19,15 @@ from hypothesis import strategies as st
 from zerohero.makemore.bigram import (NeuralBigram, NGramCounts, bigram_pairs,
                                       lecture_log_likelihood, softmax_nll, train_neural_bigram)
 from zerohero.makemore.sampling import sample_words
-from zerohero.makemore.words import Vocabulary, build_examples, load_names
-from zerohero.runs import run, single_threaded
+from zerohero.makemore.words import Vocabulary
+from zerohero.runs import run
 
 SEED = 2147483647
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # These models are tiny: one thread is faster, and far faster on a busy machine.
-    with single_threaded():
-        yield
+# Tiny models: one torch thread is faster, and far faster on a busy machine.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-@pytest.fixture(scope="module")
-def names():
-    return load_names()
 
 
 @pytest.fixture(scope="module")

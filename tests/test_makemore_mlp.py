@@ -16,21 +16,15 @@ import torch.nn.functional as F
 
 from zerohero.makemore.mlp import (MLP, MLPConfig, lr_finder_experiment, split_losses,
                                    step_decay, train, uniform_loss)
-from zerohero.makemore.words import Vocabulary, build_examples, load_names, make_splits
-from zerohero.runs import run, single_threaded
+from zerohero.makemore.words import Vocabulary, build_examples, make_splits
+from zerohero.runs import run
 
 SEED = 2147483647
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    with single_threaded():
-        yield
+# Tiny models: one torch thread is faster, and far faster on a busy machine.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-@pytest.fixture(scope="module")
-def names():
-    return load_names()
 
 
 @pytest.mark.parametrize("n_embd, n_hidden, expected", [

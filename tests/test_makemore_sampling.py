@@ -11,16 +11,12 @@ from hypothesis import strategies as st
 
 from zerohero.makemore.sampling import mean_nll, sample_words
 from zerohero.makemore.words import Vocabulary
-from zerohero.runs import single_threaded
 
 VOCAB = Vocabulary.from_words(["abc"])  # '.', 'a', 'b', 'c'
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # These models are tiny: one thread is faster, and far faster on a busy machine.
-    with single_threaded():
-        yield
+# Tiny models: one torch thread is faster, and far faster on a busy machine.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def table_model(table: torch.Tensor):

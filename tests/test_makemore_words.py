@@ -14,20 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zerohero.makemore.words import (FALLBACK_BOUNDARY, Vocabulary, WordsError, build_examples,
-                                     load_names, make_splits, read_words, split_words)
-from zerohero.runs import single_threaded
+                                     make_splits, read_words, split_words)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # These models are tiny: one thread is faster, and far faster on a busy machine.
-    with single_threaded():
-        yield
+# Tiny models: one torch thread is faster, and far faster on a busy machine.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-
-@pytest.fixture(scope="module")
-def names():
-    return load_names()
 
 
 def test_names_txt_as_in_the_lecture(names):
