@@ -66,6 +66,8 @@ def test_dependencies_follow_imports_transitively():
     assert {"makemore/mlp.py", "makemore/words.py", "makemore/sampling.py", "data.py",
             "makemore/__init__.py", "__init__.py"} <= deps
     assert "gpt/model.py" not in deps and "micrograd/engine.py" not in deps
+    # mlp imports runs (for @experiment), but runs only schedules: editing it retrains nothing
+    assert "runs.py" not in deps
 
 
 def test_source_hash_changes_with_a_dependency(tmp_path, monkeypatch):

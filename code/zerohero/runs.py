@@ -71,6 +71,15 @@ class Experiment:
 
 REGISTRY: dict[str, Experiment] = {}
 
+# Seconds each experiment took, one torch thread, on the 2-core machine the book is built on
+# (`python -m zerohero.runs --costs` prints this table from the cache). Only the order of the
+# queue depends on it: the longest runs start first so that both cores finish together.
+MEASURED_SECONDS: dict[str, float] = {}
+
+
+def expected_seconds(name: str) -> float:
+    return MEASURED_SECONDS.get(name, REGISTRY[name].cost)
+
 
 def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True, **config):
     """Register the decorated function as experiment ``name`` with a preset ``config``.
@@ -114,12 +123,18 @@ def _imports(path: Path, name: str) -> set[str]:
     return {m for m in found if m.split(".")[0] == "zerohero" and _module_file(m)}
 
 
+# Modules that decide when and where experiments run, not what they compute: editing them
+# retrains nothing.
+ORCHESTRATION = {"zerohero.runs"}
+
+
 def dependencies(module: str) -> list[Path]:
-    """Source files of ``module`` and of every package module it imports, transitively."""
+    """Source files of ``module`` and of every package module it imports, transitively
+    (except ``ORCHESTRATION``)."""
     todo, seen = [module, "zerohero"], set()
     while todo:
         name = todo.pop()
-        if name in seen or _module_file(name) is None:
+        if name in seen or name in ORCHESTRATION or _module_file(name) is None:
             continue
         seen.add(name)
         todo.extend(_imports(_module_file(name), name))
@@ -253,7 +268,7 @@ def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]
     names = list(names) if names else [n for n, e in REGISTRY.items() if e.pretrain]
     for n in names:
         _lookup(n)
-    todo = sorted((n for n in names if not is_cached(n)), key=lambda n: -REGISTRY[n].cost)
+    todo = sorted((n for n in names if not is_cached(n)), key=lambda n: -expected_seconds(n))
     print(f"runs: {len(names) - len(todo)} of {len(names)} experiments cached in {runs_dir()}; "
           f"training {len(todo)}", file=out, flush=True)
     jobs = jobs or min(len(todo), os.cpu_count() or 1) or 1
@@ -286,12 +301,20 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", "-j", type=int, default=None,
                         help="parallel processes (default: one per core)")
     parser.add_argument("--list", action="store_true", help="list experiments and cache state")
+    parser.add_argument("--costs", action="store_true",
+                        help="print MEASURED_SECONDS from the cached runs' training times")
     args = parser.parse_args(argv)
     discover()
+    if args.costs:
+        print("MEASURED_SECONDS = {")
+        for row in sorted(summary(), key=lambda r: -r["seconds"]):
+            print(f'    "{row["name"]}": {row["seconds"]:.0f},')
+        print("}")
+        return 0
     if args.list:
         for n, e in sorted(REGISTRY.items()):
             state = "cached" if is_cached(n) else "not cached"
-            print(f"{n:40s} ~{e.cost:6.0f} s  {state}")
+            print(f"{n:40s} ~{expected_seconds(n):6.0f} s  {state}")
         return 0
     unknown = [n for n in args.names if n not in REGISTRY]
     if unknown:

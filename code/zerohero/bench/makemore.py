@@ -1,8 +1,9 @@
-"""makemore: each chapter's training loop vs the lecture's plain loop, identical numerics.
+"""makemore: the book's training loop vs the lecture's plain loop, identical numerics.
 
 For the MLP (chapter 3), the BatchNorm MLP (chapter 4) and the WaveNet (chapter 6): the same
-initial weights, the same generator state, the same number of steps, once through the book's
-training function and once through the loop as the lecture writes it (one ``randint`` per
+initial weights, the same generator state, the same number of steps, once through the loop the
+book's experiments train with (``zerohero.makemore.fast_train``: autograd's derivative formulas
+written out, no graph) and once through the loop as the lecture writes it (one ``randint`` per
 step, ``p.grad = None`` and ``p.data += -lr * p.grad`` per parameter, ``lossi.append(
 loss.log10().item())`` every step). Both must end with bit-identical weights; then steps per
 second are compared. One torch thread, as the book trains.
@@ -66,7 +67,7 @@ def _compare(name, make, ours_train, seed, X, Y, repeats):
 
 
 def compare(repeats: int = 3) -> list[Comparison]:
-    from zerohero.makemore import batchnorm, mlp, wavenet
+    from zerohero.makemore import batchnorm, fast_train, mlp, wavenet
     from zerohero.makemore.words import load_names, make_splits
 
     before = torch.get_num_threads()
@@ -80,19 +81,22 @@ def compare(repeats: int = 3) -> list[Comparison]:
         out.append(_compare(
             "MLP (chapter 3)",
             lambda: mlp.MLP(mlp.MLPConfig(), torch.Generator().manual_seed(mlp.LECTURE_SEED)),
-            lambda m, X, Y, n, g: mlp.train(m, X, Y, n, lr=mlp.step_decay(), generator=g),
+            lambda m, X, Y, n, g: fast_train.train(m, X, Y, max_steps=n, lr=mlp.step_decay(),
+                                                   generator=g),
             mlp.LECTURE_SEED, X3, Y3, repeats))
         out.append(_compare(
             "BatchNorm MLP (chapter 4)",
             lambda: batchnorm.RevisitedMLP("batchnorm",
                                            generator=torch.Generator().manual_seed(2147483647)),
-            lambda m, X, Y, n, g: batchnorm.train(m, X, Y, steps=n, generator=g),
+            lambda m, X, Y, n, g: fast_train.train(m, X, Y, max_steps=n,
+                                                   lr=batchnorm.step_decay(), generator=g),
             2147483647, X3, Y3, repeats))
         out.append(_compare(
             "WaveNet 76K (chapter 6)",
             lambda: _wavenet(wavenet),
-            lambda m, X, Y, n, g: wavenet.train(m, X, Y, max_steps=n, decay_step=150_000,
-                                                generator=g),
+            lambda m, X, Y, n, g: fast_train.train(m, X, Y, max_steps=n,
+                                                   lr=mlp.step_decay(0.1, 150_000),
+                                                   generator=g),
             42, X8, Y8, repeats))
         return out
     finally:

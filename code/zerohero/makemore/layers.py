@@ -90,14 +90,18 @@ class BatchNorm1d(Module):
         xhat = (x - xmean) / torch.sqrt(xvar + self.eps)
         self.out = self.gamma * xhat + self.beta
         if self.training:
-            with torch.no_grad():
-                m = self.momentum
-                # The running estimate is always the unbiased variance, as in torch.nn.
-                if self.correction != 1:
-                    xvar = x.var(dim, keepdim=True, correction=1)
-                self.running_mean = (1 - m) * self.running_mean + m * xmean
-                self.running_var = (1 - m) * self.running_var + m * xvar
+            self.update_running(x, dim, xmean, xvar)
         return self.out
+
+    @torch.no_grad()
+    def update_running(self, x, dim, xmean, xvar):
+        """Move the running estimates towards this batch's statistics by ``momentum``."""
+        m = self.momentum
+        # The running estimate is always the unbiased variance, as in torch.nn.
+        if self.correction != 1:
+            xvar = x.var(dim, keepdim=True, correction=1)
+        self.running_mean = (1 - m) * self.running_mean + m * xmean
+        self.running_var = (1 - m) * self.running_var + m * xvar
 
     def parameters(self):
         return [self.gamma, self.beta]

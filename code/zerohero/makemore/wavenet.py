@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from zerohero.makemore import fast_train
 from zerohero.makemore.layers import (BatchNorm1d, Embedding, Flatten, FlattenConsecutive,
                                       Linear, Module, Sequential, Tanh)
 from zerohero.runs import experiment
@@ -254,7 +255,10 @@ def performance_log(block_size: int = 8, n_embd: int = 24, n_hidden: int = 128,
                         bn_reduce_time=bn_reduce_time)
     torch.manual_seed(seed)
     model = build_model(cfg)
-    losses = train(model, *splits.train, max_steps=max_steps, batch_size=batch_size)
+    # ``train``'s loop, bit for bit, without autograd's graph (faster)
+    decay_step = int(0.75 * max_steps)
+    losses = fast_train.train(model, *splits.train, max_steps=max_steps, batch_size=batch_size,
+                              lr=lambda i: 0.1 if i < decay_step else 0.01)
     return {
         "config": asdict(cfg),
         "n_params": count_parameters(model),
