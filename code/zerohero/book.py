@@ -74,6 +74,71 @@ def prepare_kernel_env() -> None:
     os.environ["IPYTHONDIR"] = str(ipython_dir)
 
 
+def notebook_pages(toc: Path) -> list[Path]:
+    """The pages of a table of contents that are notebooks (MyST Markdown with a kernel)."""
+    import yaml
+    root = toc.parent
+    entries, found = [yaml.safe_load(toc.read_text(encoding="utf-8"))], []
+    while entries:
+        entry = entries.pop(0)
+        if isinstance(entry, dict):
+            for key in ("root", "file"):
+                if isinstance(entry.get(key), str):
+                    found.append(root / (entry[key] + ".md"))
+            for key in ("parts", "chapters", "sections"):
+                entries.extend(entry.get(key) or [])
+    return [p for p in found if p.is_file() and "\nkernelspec:" in p.read_text(encoding="utf-8")]
+
+
+def _execute_page(path: str, timeout: int) -> tuple[str, object, float, str | None]:
+    from jupyter_cache.executors.utils import single_nb_execution
+    nb = read_chapter(Path(path))
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                 allow_errors=False, meta_override=True)
+    return path, nb, result.time, result.exc_string
+
+
+def pre_execute(pages: list[Path], build_dir: Path = BUILD, jobs: int | None = None,
+                timeout: int = 600) -> None:
+    """Execute the pages the execution cache lacks, ``jobs`` at a time, and cache them.
+
+    jupyter-book executes notebooks one after the other; done here on every core first, its
+    build finds them all in the cache and only renders. A page that fails is left out of the
+    cache: jupyter-book then executes it itself and reports the error as usual.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    cache = get_cache(str(build_dir / ".jupyter_cache"))
+    todo = []
+    for page in pages:
+        try:
+            cache.match_cache_notebook(read_chapter(page))
+        except KeyError:
+            todo.append(page)
+    if not todo:
+        return
+    todo.sort(key=lambda page: -page.stat().st_size)  # roughly the longest first
+    start = time.perf_counter()
+    jobs = jobs or min(len(todo), os.cpu_count() or 1)
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_execute_page, str(page), timeout) for page in todo]
+        for fut in as_completed(futures):
+            path, nb, seconds, error = fut.result()
+            name = Path(path).relative_to(build_dir.parent) if build_dir.parent in Path(
+                path).parents else path
+            if error is not None:
+                print(f"book: {name} failed; jupyter-book will run it again and report the error")
+                continue
+            cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                                        check_validity=False, overwrite=True)
+            print(f"  {name}: executed in {seconds:.1f} s", flush=True)
+    print(f"book: executed {len(todo)} pages in {time.perf_counter() - start:.1f} s wall",
+          flush=True)
+
+
 def build(pretrain: bool = True, jobs: int | None = None, toc: Path | None = None,
           root: Path = ROOT) -> int:
     """Fetch data, pretrain the experiments, drop a stale execution cache, run jupyter-book."""
@@ -88,6 +153,7 @@ def build(pretrain: bool = True, jobs: int | None = None, toc: Path | None = Non
         print("book: code/ or data/ changed since the last build (or no build yet): "
               "every chapter will be executed")
     prepare_kernel_env()
+    pre_execute(notebook_pages(toc or root / "_toc.yml"), build_dir, jobs)
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--all", "-W",
            "--keep-going"] + (["--toc", str(toc)] if toc else [])
     print("book: jupyter-book " + " ".join(cmd[1:]), flush=True)
