@@ -132,6 +132,53 @@ def test_a_change_in_code_reaches_the_html(tmp_path):
     assert "value is second-version" in html.read_text()
 
 
+PAGE = """\
+---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# Page
+
+```{code-cell} ipython3
+print(CODE)
+```
+"""
+
+
+def test_pages_are_executed_into_the_cache_and_failures_left_to_jupyter_book(tmp_path, capsys):
+    from jupyter_cache import get_cache
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_toc.yml").write_text(textwrap.dedent("""\
+        format: jb-book
+        root: book/intro
+        parts:
+          - chapters:
+              - file: book/good
+              - file: book/bad
+              - file: book/prose
+        """))
+    (tmp_path / "book" / "intro.md").write_text(PAGE.replace("CODE", "'intro'"))
+    (tmp_path / "book" / "good.md").write_text(PAGE.replace("CODE", "6 * 7"))
+    (tmp_path / "book" / "bad.md").write_text(PAGE.replace("CODE", "1 / 0"))
+    (tmp_path / "book" / "prose.md").write_text("# Only prose\n")
+    pages = book.notebook_pages(tmp_path / "_toc.yml")
+    assert [p.name for p in pages] == ["intro.md", "good.md", "bad.md"]
+
+    book.pre_execute(pages, tmp_path / "_build", jobs=2)
+    cache = get_cache(str(tmp_path / "_build" / ".jupyter_cache"))
+    _, good = cache.merge_match_into_notebook(book.read_chapter(tmp_path / "book" / "good.md"))
+    assert good.cells[-1].outputs[0]["text"] == "42\n"
+    with pytest.raises(KeyError):
+        cache.match_cache_notebook(book.read_chapter(tmp_path / "book" / "bad.md"))
+    assert "book/bad.md failed; jupyter-book will run it again" in capsys.readouterr().out
+    # a second call finds the good pages cached and runs only the failing one again
+    book.pre_execute(pages, tmp_path / "_build", jobs=1)
+    out = capsys.readouterr().out
+    assert "executed 1 page in" in out and "good.md" not in out
+
+
 # --- the real book, built once per session (warm when `make book` ran before) -------------
 
 def test_book_builds_with_no_warnings(built_book):

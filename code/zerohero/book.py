@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "_build"
 STAMP = ".zerohero-inputs"  # in the build folder: hash of code/ and data/ at the last build
@@ -76,7 +78,6 @@ def prepare_kernel_env() -> None:
 
 def notebook_pages(toc: Path) -> list[Path]:
     """The pages of a table of contents that are notebooks (MyST Markdown with a kernel)."""
-    import yaml
     root = toc.parent
     entries, found = [yaml.safe_load(toc.read_text(encoding="utf-8"))], []
     while entries:
@@ -127,16 +128,15 @@ def pre_execute(pages: list[Path], build_dir: Path = BUILD, jobs: int | None = N
         futures = [pool.submit(_execute_page, str(page), timeout) for page in todo]
         for fut in as_completed(futures):
             path, nb, seconds, error = fut.result()
-            name = Path(path).relative_to(build_dir.parent) if build_dir.parent in Path(
-                path).parents else path
+            name = os.path.relpath(path, build_dir.parent)
             if error is not None:
                 print(f"book: {name} failed; jupyter-book will run it again and report the error")
                 continue
-            cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
-                                        check_validity=False, overwrite=True)
+            bundle = CacheBundleIn(nb, path, data={"execution_seconds": seconds})
+            cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
             print(f"  {name}: executed in {seconds:.1f} s", flush=True)
-    print(f"book: executed {len(todo)} pages in {time.perf_counter() - start:.1f} s wall",
-          flush=True)
+    print(f"book: executed {len(todo)} page{'s' * (len(todo) != 1)} in "
+          f"{time.perf_counter() - start:.1f} s wall", flush=True)
 
 
 def build(pretrain: bool = True, jobs: int | None = None, toc: Path | None = None,
@@ -153,7 +153,9 @@ def build(pretrain: bool = True, jobs: int | None = None, toc: Path | None = Non
         print("book: code/ or data/ changed since the last build (or no build yet): "
               "every chapter will be executed")
     prepare_kernel_env()
-    pre_execute(notebook_pages(toc or root / "_toc.yml"), build_dir, jobs)
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    timeout = (config.get("execute") or {}).get("timeout", 600)
+    pre_execute(notebook_pages(toc or root / "_toc.yml"), build_dir, jobs, timeout)
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--all", "-W",
            "--keep-going"] + (["--toc", str(toc)] if toc else [])
     print("book: jupyter-book " + " ".join(cmd[1:]), flush=True)
