@@ -134,3 +134,10 @@ def test_every_registered_experiment_is_well_formed():
     for name, exp in runs.REGISTRY.items():
         assert exp.cost > 0, name
         exp.full_config({})  # presets name real parameters
+
+
+def test_measured_seconds_name_real_experiments():
+    """A renamed experiment would keep a stale entry: the queue order would silently degrade."""
+    runs.discover()
+    assert set(runs.MEASURED_SECONDS) <= set(runs.REGISTRY)
+    assert all(seconds > 0 for seconds in runs.MEASURED_SECONDS.values())

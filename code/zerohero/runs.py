@@ -71,10 +71,59 @@ class Experiment:
 
 REGISTRY: dict[str, Experiment] = {}
 
-# Seconds each experiment took, one torch thread, on the 2-core machine the book is built on
-# (`python -m zerohero.runs --costs` prints this table from the cache). Only the order of the
-# queue depends on it: the longest runs start first so that both cores finish together.
-MEASURED_SECONDS: dict[str, float] = {}
+# Seconds each experiment took, one torch thread, two at a time on the 2-core machine the book
+# is built on (`python -m zerohero.runs --costs` prints this table from the cache). Only the
+# order of the queue depends on it: the longest runs start first so that both cores finish
+# together. An experiment missing here is placed by its decorator's rough ``cost``.
+MEASURED_SECONDS: dict[str, float] = {
+    "wavenet_scaled": 214,
+    "wavenet_hierarchical_bnbug": 139,
+    "wavenet_hierarchical": 130,
+    "gpt-small": 122,
+    "makemore_transformer": 98,
+    "wavenet_context8": 64,
+    "ch05-manual-backprop": 59,
+    "ch04-batchnorm": 58,
+    "wavenet_original": 54,
+    "ch04-fix-tanh": 29,
+    "ch04-kaiming": 29,
+    "mlp_tuned_direct": 26,
+    "ch04-original": 24,
+    "mlp": 24,
+    "ch04-fix-softmax": 24,
+    "gpt-layernorm": 24,
+    "gpt-layernorm-video-scale": 24,
+    "gpt-layernorm-tied": 23,
+    "makemore_wavenet": 22,
+    "gpt-residual": 21,
+    "gpt-residual-video-scale": 20,
+    "makemore_gru": 17,
+    "mlp_tuned": 16,
+    "gpt-blocks": 16,
+    "gpt-blocks-video-scale": 15,
+    "bigram_nn": 10,
+    "makemore_rnn": 9,
+    "bigram_nn_index": 8,
+    "gpt-feed-forward-video-scale": 7,
+    "gpt-feed-forward": 7,
+    "mlp_emb2": 7,
+    "gpt-multi-head": 7,
+    "gpt-multi-head-video-scale": 7,
+    "gpt-addition": 7,
+    "micrograd-moons": 5,
+    "gpt-single-head-video-scale": 5,
+    "gpt-single-head": 5,
+    "bigram_nn_cross_entropy": 5,
+    "makemore_mlp": 4,
+    "ch04-deep": 3,
+    "ch04-zero-init": 3,
+    "makemore_cli_demo": 3,
+    "makemore_bigram": 2,
+    "gpt-bigram": 1,
+    "mlp_lr_finder": 1,
+    "scratch-two-neurons": 0,
+    "micrograd-tiny": 0,
+}
 
 
 def expected_seconds(name: str) -> float:
