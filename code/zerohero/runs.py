@@ -121,8 +121,8 @@ MEASURED_SECONDS: dict[str, float] = {
     "makemore_bigram": 2,
     "gpt-bigram": 1,
     "mlp_lr_finder": 1,
-    "scratch-two-neurons": 0,
-    "micrograd-tiny": 0,
+    "scratch-two-neurons": 1,
+    "micrograd-tiny": 1,
 }
 
 
@@ -357,7 +357,7 @@ def main(argv=None) -> int:
     if args.costs:
         print("MEASURED_SECONDS = {")
         for row in sorted(summary(), key=lambda r: -r["seconds"]):
-            print(f'    "{row["name"]}": {row["seconds"]:.0f},')
+            print(f'    "{row["name"]}": {max(1, round(row["seconds"]))},')
         print("}")
         return 0
     if args.list:
