@@ -35,8 +35,13 @@ def history(result):
 
 # --- the loop ---------------------------------------------------------------------------------
 
-def test_estimate_loss_draws_like_the_lecture():
-    """Train batches first, then val, from the global generator, averaged as a float32 mean."""
+@pytest.mark.parametrize("eval_tokens", [1, 64, 1 << 17], ids=["one-per-pass", "two-per-pass",
+                                                            "all-at-once"])
+def test_estimate_loss_draws_like_the_lecture(eval_tokens, monkeypatch):
+    """Train batches first, then val, from the global generator, averaged as a float32 mean;
+    however many batches go through the model at once."""
+    import zerohero.gpt.train as gpt_train
+    monkeypatch.setattr(gpt_train, "EVAL_TOKENS", eval_tokens)
     data = TextData.from_text(TEXT)
     torch.manual_seed(0)
     model = BigramLanguageModel(data.tokenizer.vocab_size)
@@ -53,6 +58,24 @@ def test_estimate_loss_draws_like_the_lecture():
             losses[k] = model(x, y)[1].item()
         expected[split] = losses.mean().item()
     assert ours == expected
+
+
+@pytest.mark.parametrize("stage", ["single-head", "layernorm"])
+def test_batched_evaluation_of_a_transformer_gives_the_same_bits(stage, monkeypatch):
+    """Attention, LayerNorm and the linear layers treat every sequence on its own: many
+    batches in one forward pass give each batch's loss exactly."""
+    import zerohero.gpt.train as gpt_train
+    from zerohero.gpt.milestones import MilestoneModel
+    data = TextData.from_text(TEXT)
+    torch.manual_seed(0)
+    model = MilestoneModel(GPTConfig(vocab_size=data.tokenizer.vocab_size, block_size=8,
+                                     n_embd=16, n_head=2, n_layer=2, dropout=0.0), stage)
+    results = []
+    for eval_tokens in (1, 1 << 17):
+        monkeypatch.setattr(gpt_train, "EVAL_TOKENS", eval_tokens)
+        torch.manual_seed(3)
+        results.append(estimate_loss(model, data, 8, 8, 20))
+    assert results[0] == results[1]
 
 
 def test_eval_schedule():
