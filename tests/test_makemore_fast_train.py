@@ -254,3 +254,20 @@ def test_unknown_layers_and_models_are_refused():
         fast_train.train(mlp.MLP(), X, Y, max_steps=1, lr=_decay)
     with pytest.raises(ValueError, match="must be positive"):
         fast_train.train(mlp.MLP(), X, Y[:4], max_steps=0, lr=_decay)
+
+
+def test_a_model_trained_fast_trains_on_with_autograd(names):
+    """fast_train runs in inference mode; what it leaves behind must be ordinary tensors."""
+    from zerohero.makemore.words import make_splits
+    X, Y = make_splits(names, 8).train
+    torch.manual_seed(42)
+    model = wavenet.build_model(wavenet.WaveNetConfig(n_embd=8, n_hidden=16))
+    losses = fast_train.train(model, X, Y, max_steps=20, lr=_decay)
+    tensors = [losses, *wavenet.state_dict(model).values()]
+    assert not any(t.is_inference() for t in tensors)
+    wavenet.train(model, X, Y, max_steps=3)  # loss.backward() and in-place updates work
+    X3, Y3 = make_splits(names, 3).train
+    rmlp = batchnorm.RevisitedMLP("batchnorm", generator=torch.Generator().manual_seed(1))
+    fast_train.train(rmlp, X3, Y3, max_steps=20, lr=_decay)
+    assert not rmlp.bnmean_running.is_inference() and not rmlp.bnstd_running.is_inference()
+    batchnorm.train(rmlp, X3, Y3, steps=3, generator=torch.Generator().manual_seed(2))

@@ -56,6 +56,9 @@ class Step:
     def backward(self, dout: torch.Tensor) -> torch.Tensor | None:
         raise NotImplementedError
 
+    def finish(self) -> None:
+        """After training: make what the step left in the model ordinary tensors again."""
+
 
 class Embedding(Step):
     """``weight[ix]``; backward: scatter-add into zeros (IndexBackward0)."""
@@ -161,6 +164,10 @@ class BatchNorm1d(Step):
         # autograd adds the three paths into x in the order its nodes run: sub, var, mean
         return (dcentred + dx_var) + dmean / const(float(n))         # MeanBackward1
 
+    def finish(self):
+        self.layer.running_mean = self.layer.running_mean.clone()
+        self.layer.running_var = self.layer.running_var.clone()
+
 
 class LectureBatchNorm(Step):
     """The hand-written BatchNorm of chapter 4's ``RevisitedMLP`` (std, momentum 0.001)."""
@@ -193,6 +200,10 @@ class LectureBatchNorm(Step):
         n = self.centred.shape[0]
         dx_var = const(2.0 / (n - 1)) * dvar * self.centred           # VarBackward0
         return (dcentred + dx_var) + dmean / const(float(n))          # MeanBackward1
+
+    def finish(self):
+        self.model.bnmean_running = self.model.bnmean_running.clone()
+        self.model.bnstd_running = self.model.bnstd_running.clone()
 
 
 def steps_of(model) -> list[Step]:
@@ -242,7 +253,6 @@ class CrossEntropy:
 PREFETCH_STEPS = 1000  # minibatches drawn per randint call
 
 
-@torch.no_grad()
 def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
           lr: Callable[[int], float], batch_size: int = 32,
           generator: torch.Generator | None = None) -> torch.Tensor:
@@ -250,7 +260,8 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
 
     Each step draws ``batch_size`` indices with ``torch.randint`` from ``generator`` (default:
     torch's global one); a block of steps is drawn at once, which gives the same numbers. The
-    update is the lecture's ``p.data += -lr * p.grad``, for all parameters in two calls.
+    update is the lecture's ``p.data += -lr * p.grad``, for all parameters in two calls. It all
+    runs in inference mode, which skips autograd's bookkeeping (the kernels are the same).
     Returns the loss of every step.
     """
     if max_steps < 1 or batch_size < 1:
@@ -263,18 +274,21 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
     criterion = CrossEntropy()
     losses = torch.empty(max_steps)
     i = 0
-    while i < max_steps:
-        block = min(PREFETCH_STEPS, max_steps - i)
-        ix = torch.randint(0, X.shape[0], (block, batch_size), generator=generator)
-        for Xb, Yb in zip(X[ix], Y[ix]):
-            x = Xb
-            for s in steps:
-                x = s.forward(x)
-            losses[i] = criterion.forward(x, Yb)
-            d = criterion.backward()
-            for s in reversed(steps):
-                d = s.backward(d)
-            grads = [g for s in steps for g in s.grads]
-            torch._foreach_add_(params, torch._foreach_mul(grads, const(-lr(i))))
-            i += 1
+    with torch.inference_mode():
+        while i < max_steps:
+            block = min(PREFETCH_STEPS, max_steps - i)
+            ix = torch.randint(0, X.shape[0], (block, batch_size), generator=generator)
+            for Xb, Yb in zip(X[ix], Y[ix]):
+                x = Xb
+                for s in steps:
+                    x = s.forward(x)
+                losses[i] = criterion.forward(x, Yb)
+                d = criterion.backward()
+                for s in reversed(steps):
+                    d = s.backward(d)
+                grads = [g for s in steps for g in s.grads]
+                torch._foreach_add_(params, torch._foreach_mul(grads, const(-lr(i))))
+                i += 1
+    for s in steps:
+        s.finish()
     return losses

@@ -361,7 +361,7 @@ def manual_train(steps: int = 200_000, batch_size: int = 32, n_embd: int = 10,
                     bn_generator=torch.Generator().manual_seed(bn_seed))
     params = p.list()
     losses = []
-    with torch.no_grad():
+    with torch.inference_mode():  # no graph, and none of autograd's bookkeeping either
         for i in range(steps):
             ix = torch.randint(0, Xtr.shape[0], (batch_size,), generator=g)
             loss, grads = manual_step(p, Xtr[ix], Ytr[ix])
