@@ -87,6 +87,25 @@ def test_stale_execution_cache_is_cleared(tmp_path):
     assert book.invalidate_stale_cache(tmp_path / "_build", tmp_path) and not cache.exists()
 
 
+PAGE = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+# Page
+
+```{code-cell} ipython3
+CODE
+```
+"""
+
+
 def test_a_change_in_code_reaches_the_html(tmp_path):
     """A tiny book whose chapter prints a constant of its package: edit it, rebuild, see it."""
     (tmp_path / "code" / "tinypkg").mkdir(parents=True)
@@ -101,25 +120,10 @@ def test_a_change_in_code_reaches_the_html(tmp_path):
           raise_on_error: true
         """))
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
-    (tmp_path / "book" / "page.md").write_text(textwrap.dedent("""\
-        ---
-        jupytext:
-          text_representation:
-            extension: .md
-            format_name: myst
-        kernelspec:
-          display_name: Python 3
-          language: python
-          name: python3
-        ---
-        # Page
-
-        ```{code-cell} ipython3
+    (tmp_path / "book" / "page.md").write_text(PAGE.replace("CODE", textwrap.dedent("""\
         import sys; sys.path.insert(0, "../code")
         from tinypkg.value import VALUE
-        print(f"value is {VALUE}")
-        ```
-        """))
+        print(f"value is {VALUE}")""")))
     module = tmp_path / "code" / "tinypkg" / "value.py"
     html = tmp_path / "_build" / "html" / "book" / "page.html"
 
@@ -130,21 +134,6 @@ def test_a_change_in_code_reaches_the_html(tmp_path):
     module.write_text("VALUE = 'second-version'\n")  # the notebook's cells are unchanged
     assert book.build(pretrain=False, root=tmp_path) == 0
     assert "value is second-version" in html.read_text()
-
-
-PAGE = """\
----
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-# Page
-
-```{code-cell} ipython3
-print(CODE)
-```
-"""
 
 
 def test_pages_are_executed_into_the_cache_and_failures_left_to_jupyter_book(tmp_path, capsys):
@@ -159,9 +148,9 @@ def test_pages_are_executed_into_the_cache_and_failures_left_to_jupyter_book(tmp
               - file: book/bad
               - file: book/prose
         """))
-    (tmp_path / "book" / "intro.md").write_text(PAGE.replace("CODE", "'intro'"))
-    (tmp_path / "book" / "good.md").write_text(PAGE.replace("CODE", "6 * 7"))
-    (tmp_path / "book" / "bad.md").write_text(PAGE.replace("CODE", "1 / 0"))
+    (tmp_path / "book" / "intro.md").write_text(PAGE.replace("CODE", "print('intro')"))
+    (tmp_path / "book" / "good.md").write_text(PAGE.replace("CODE", "print(6 * 7)"))
+    (tmp_path / "book" / "bad.md").write_text(PAGE.replace("CODE", "print(1 / 0)"))
     (tmp_path / "book" / "prose.md").write_text("# Only prose\n")
     pages = book.notebook_pages(tmp_path / "_toc.yml")
     assert [p.name for p in pages] == ["intro.md", "good.md", "bad.md"]

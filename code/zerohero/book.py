@@ -77,7 +77,8 @@ def prepare_kernel_env() -> None:
 
 
 def notebook_pages(toc: Path) -> list[Path]:
-    """The pages of a table of contents that are notebooks (MyST Markdown with a kernel)."""
+    """The pages of a table of contents that are notebooks: MyST Markdown whose front matter
+    has a jupytext header (myst-nb's mark of a text notebook) and a kernel."""
     root = toc.parent
     entries, found = [yaml.safe_load(toc.read_text(encoding="utf-8"))], []
     while entries:
@@ -88,7 +89,9 @@ def notebook_pages(toc: Path) -> list[Path]:
                     found.append(root / (entry[key] + ".md"))
             for key in ("parts", "chapters", "sections"):
                 entries.extend(entry.get(key) or [])
-    return [p for p in found if p.is_file() and "\nkernelspec:" in p.read_text(encoding="utf-8")]
+    marks = ("\njupytext:", "\nkernelspec:")
+    return [p for p in found
+            if p.is_file() and all(mark in p.read_text(encoding="utf-8") for mark in marks)]
 
 
 def _execute_page(path: str, timeout: int) -> tuple[str, object, float, str | None]:
