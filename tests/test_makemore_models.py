@@ -21,12 +21,8 @@ from zerohero.makemore.wavenet import load_state_dict, state_dict
 from zerohero.makemore.words import Vocabulary, build_examples
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# These models are tiny: one thread is faster, and the runs are single-threaded too.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def gen(seed=0):

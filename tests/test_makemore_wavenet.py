@@ -17,13 +17,8 @@ from zerohero.makemore.layers import BatchNorm1d, FlattenConsecutive
 from zerohero.runs import run
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # These models are tiny: one thread is faster, and the runs are single-threaded too.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# These models are tiny: one thread is faster, and the runs are single-threaded too.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def cfg(**kw):

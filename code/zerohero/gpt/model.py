@@ -14,6 +14,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from zerohero.makemore.sampling import sample_next
+
 ATTENTION_KINDS = ("sdpa", "explicit")
 
 
@@ -300,14 +302,7 @@ def generate(model: nn.Module, idx: torch.Tensor, max_new_tokens: int, *,
         for _ in range(max_new_tokens):
             idx_cond = idx if block_size is None else idx[:, -block_size:]
             logits, _ = model(idx_cond)
-            logits = logits[:, -1, :]
-            if temperature != 1.0:
-                logits = logits / temperature
-            if top_k is not None:
-                v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
-                logits = logits.masked_fill(logits < v[:, [-1]], float("-inf"))
-            probs = F.softmax(logits, dim=-1)
-            idx_next = torch.multinomial(probs, num_samples=1, generator=generator)
+            idx_next = sample_next(logits[:, -1, :], temperature, top_k, generator)
             idx = torch.cat((idx, idx_next), dim=1)
     finally:
         model.train(was_training)

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from zerohero.makemore.layers import Embedding, Linear, Module
+from zerohero.makemore.sampling import sample_next
 from zerohero.makemore.wavenet import (WaveNetConfig, build_model as build_wavenet,
                                        load_state_dict, state_dict)
 
@@ -401,11 +402,7 @@ def generate(model: CharModel, n: int, steps: int, *, temperature: float = 1.0,
     idx = torch.zeros((n, 1), dtype=torch.long, device=device)
     for _ in range(steps):
         cond = idx if model.block_size is None else idx[:, -model.block_size:]
-        logits = model(cond)[:, -1, :] / temperature
-        if top_k is not None:
-            v, _ = torch.topk(logits, min(top_k, logits.shape[-1]))
-            logits = logits.masked_fill(logits < v[:, [-1]], float("-inf"))
-        nxt = torch.multinomial(F.softmax(logits, dim=-1), num_samples=1, generator=generator)
+        nxt = sample_next(model(cond)[:, -1, :], temperature, top_k, generator)
         idx = torch.cat([idx, nxt], dim=1)
         if (idx[:, 1:] == 0).any(dim=1).all():
             break

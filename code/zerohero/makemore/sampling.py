@@ -62,3 +62,16 @@ def mean_nll(logits_fn: LogitsFn, X: torch.Tensor, Y: torch.Tensor,
         logits = logits_fn(X[i:i + batch_size])
         total += F.cross_entropy(logits, Y[i:i + batch_size], reduction="sum").item()
     return total / len(X)
+
+
+def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row of ``logits`` (B, vocab), (B, 1): the logits divided by ``temperature``,
+    cut to the ``top_k`` likeliest (all if ``None``), one ``torch.multinomial`` draw from
+    ``generator`` (else the global one). Used by the makemore appendix and chapter 7."""
+    if temperature != 1.0:
+        logits = logits / temperature
+    if top_k is not None:
+        v, _ = torch.topk(logits, min(top_k, logits.shape[-1]))
+        logits = logits.masked_fill(logits < v[:, [-1]], float("-inf"))
+    return torch.multinomial(F.softmax(logits, dim=-1), num_samples=1, generator=generator)
