@@ -119,7 +119,7 @@ class Tanh(Step):
         return self.out
 
     def backward(self, dout):
-        return torch.ops.aten.tanh_backward(dout, self.out)
+        return torch.ops.aten.tanh_backward.default(dout, self.out)
 
 
 class BatchNorm1d(Step):
@@ -223,7 +223,9 @@ def steps_of(model) -> list[Step]:
         elif isinstance(layer, layers.Linear):
             out.append(Linear(layer.weight, layer.bias))
         elif isinstance(layer, layers.BatchNorm1d):
-            out.append(BatchNorm1d(layer))
+            # the same step with both passes in C where that is verified to give the same bits
+            from zerohero.makemore.fused_batchnorm import FusedBatchNorm1d
+            out.append(FusedBatchNorm1d(layer))
         elif isinstance(layer, layers.Tanh):
             out.append(Tanh())
         else:
@@ -241,12 +243,13 @@ class CrossEntropy:
 
     def forward(self, logits, targets):
         self.logp, self.targets = torch.log_softmax(logits, 1), targets
-        loss, self.total_weight = torch.ops.aten.nll_loss_forward(self.logp, targets, None, 1, -100)
+        loss, self.total_weight = torch.ops.aten.nll_loss_forward.default(self.logp, targets,
+                                                                          None, 1, -100)
         return loss
 
     def backward(self):
-        dlogp = torch.ops.aten.nll_loss_backward(self.one, self.logp, self.targets, None, 1, -100,
-                                                 self.total_weight)
+        dlogp = torch.ops.aten.nll_loss_backward.default(self.one, self.logp, self.targets, None,
+                                                         1, -100, self.total_weight)
         return torch._log_softmax_backward_data(dlogp, self.logp, 1, self.logp.dtype)
 
 

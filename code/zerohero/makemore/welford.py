@@ -12,19 +12,13 @@ does not cover, the functions call ``torch.var`` / ``torch.std``: slower, never 
 
 from __future__ import annotations
 
-import atexit
 import ctypes
 import functools
-import logging
 import math
-import os
-import shutil
-import subprocess
-import tempfile
 
 import torch
 
-log = logging.getLogger(__name__)
+from zerohero.makemore import cbuild
 
 SOURCE = r"""
 #include <math.h>
@@ -62,31 +56,14 @@ int welford_var(const float *x, float *out, long n, long m, double correction, i
 TORCH_SERIAL_BELOW = 32768
 
 
+WELFORD_ARGS = ([ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_double,
+                 ctypes.c_int], ctypes.c_int)
+
+
 @functools.cache
 def _library():
-    """The compiled C, or None. No fused multiply-add (-ffp-contract=off): torch's loop has none,
-    and fusing would round differently."""
-    folder = tempfile.mkdtemp(prefix="zerohero-welford-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    source, library = os.path.join(folder, "welford.c"), os.path.join(folder, "welford.so")
-    with open(source, "w") as f:
-        f.write(SOURCE)
-    cc = os.environ.get("CC", "cc")
-    for flags in (["-march=native"], []):
-        cmd = [cc, "-O2", *flags, "-ffp-contract=off", "-fPIC", "-shared", source, "-o", library,
-               "-lm"]
-        try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
-            lib = ctypes.CDLL(library)
-        except (OSError, subprocess.SubprocessError) as err:
-            log.debug("welford: %s failed (%s)", " ".join(cmd), err)
-            continue
-        lib.welford_var.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long,
-                                    ctypes.c_long, ctypes.c_double, ctypes.c_int]
-        lib.welford_var.restype = ctypes.c_int
-        return lib
-    log.debug("welford: no C compiler; using torch.var")
-    return None
+    """The compiled C, or None (no C compiler: torch.var is used)."""
+    return cbuild.load("welford", SOURCE, {"welford_var": WELFORD_ARGS})
 
 
 def _leading(x: torch.Tensor, dim) -> int:
