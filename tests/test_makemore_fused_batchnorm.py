@@ -150,3 +150,67 @@ def test_other_corrections_and_dtypes_take_the_python_step():
     with torch.inference_mode():
         step.forward(torch.randn(16, 8).double().float().t().contiguous().t())  # not contiguous
     assert not step.fused
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 4's hand-written BatchNorm
+
+
+def _lecture_both(shape, seed=0, steps=3):
+    from types import SimpleNamespace
+    g = torch.Generator().manual_seed(seed)
+    width = shape[1]
+    base = dict(bngain=torch.rand(1, width, generator=g) + 0.5,
+                bnbias=torch.randn(1, width, generator=g),
+                bnmean_running=torch.zeros(1, width), bnstd_running=torch.ones(1, width))
+    data = [(torch.randn(shape, generator=g) * 2 - 1, torch.randn(shape, generator=g))
+            for _ in range(steps)]
+    results = []
+    for cls in (fast_train.LectureBatchNorm, fused_batchnorm.FusedLectureBatchNorm):
+        model = SimpleNamespace(**{k: v.clone() for k, v in base.items()})
+        step, got, fused = cls(model), [], []
+        with torch.inference_mode():
+            for x, dout in data:
+                got += [step.forward(x), step.backward(dout), *step.grads]
+                fused.append(getattr(step, "fused", False))
+        step.finish()
+        results.append((got + [model.bnmean_running, model.bnstd_running], fused))
+    return results
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(2, 70), width=st.integers(2, 230), seed=st.integers(0, 1000))
+def test_the_fused_lecture_batchnorm_is_fast_trains_bit_for_bit(batch, width, seed):
+    (ref, _), (got, fused) = _lecture_both((batch, width), seed)
+    assert _identical(ref, got) and all(fused)
+
+
+def test_a_neuron_with_no_spread_is_handled_as_torch_handles_it():
+    # std 0: the output is NaN and the variance's gradient is masked to 0 (masked_fill_)
+    from types import SimpleNamespace
+    h = torch.randn(8, 6, generator=torch.Generator().manual_seed(0))
+    h[:, 2] = 1.5
+    dout = torch.randn(8, 6, generator=torch.Generator().manual_seed(1))
+    outs = []
+    for cls in (fast_train.LectureBatchNorm, fused_batchnorm.FusedLectureBatchNorm):
+        model = SimpleNamespace(bngain=torch.ones(1, 6), bnbias=torch.zeros(1, 6),
+                                bnmean_running=torch.zeros(1, 6), bnstd_running=torch.ones(1, 6))
+        step = cls(model)
+        with torch.inference_mode():
+            outs.append([step.forward(h), step.backward(dout), *step.grads])
+    assert step.fused and outs[0][0].isnan().any()
+    # bit for bit, NaNs included
+    assert all(torch.equal(a.view(torch.int32), b.view(torch.int32)) for a, b in zip(*outs))
+
+
+def test_chapter_4s_batchnorm_network_runs_in_c():
+    from zerohero.makemore import batchnorm
+    model = batchnorm.RevisitedMLP("batchnorm", generator=torch.Generator().manual_seed(1))
+    steps = fast_train.steps_of(model)
+    [bn] = [s for s in steps if isinstance(s, fast_train.LectureBatchNorm)]
+    assert isinstance(bn, fused_batchnorm.FusedLectureBatchNorm)
+    x = torch.randint(0, 27, (32, 3))
+    with torch.inference_mode():
+        for s in steps:
+            x = s.forward(x)
+    assert bn.fused

@@ -148,6 +148,68 @@ int bn_backward(const float *restrict dout, const float *restrict xhat,
     free(stats);
     return err;
 }
+
+/* fast_train.LectureBatchNorm (chapter 4's hand-written BatchNorm: the standard deviation,
+   running estimates with momentum 0.001). h is n x m; gain, bias and the running estimates
+   have m entries; the running estimates are updated when not NULL. */
+int lecture_bn_forward(const float *restrict h, long n, long m, long vec,
+                       const float *restrict gain, const float *restrict bias, float keep,
+                       float momentum, float *restrict mean_running,
+                       float *restrict std_running, float *restrict mean,
+                       float *restrict std, float *restrict centred, float *restrict normed,
+                       float *restrict out) {
+    if (column_sums(h, n, m, vec, mean)) return 1;
+    for (long j = 0; j < m; j++) mean[j] = mean[j] / (float)n;
+    if (welford_var(h, std, n, m, 1.0, 1)) return 1;
+    if (mean_running != NULL)
+        for (long j = 0; j < m; j++) {
+            mean_running[j] = keep * mean_running[j] + momentum * mean[j];
+            std_running[j] = keep * std_running[j] + momentum * std[j];
+        }
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < m; j++) {
+            const long e = i * m + j;
+            centred[e] = h[e] - mean[j];
+            normed[e] = gain[j] * centred[e] / std[j];
+            out[e] = normed[e] + bias[j];
+        }
+    return 0;
+}
+
+int lecture_bn_backward(const float *restrict dout, const float *restrict centred,
+                        const float *restrict normed, const float *restrict std,
+                        const float *restrict gain, long n, long m, float two_over, long vec,
+                        float *restrict dgain, float *restrict dbias, float *restrict dx,
+                        float *restrict tmp) {
+    float *stats = malloc(2 * m * sizeof(float));
+    if (stats == NULL) return 1;
+    float *dstd = stats, *dmean = stats + m;
+    int err = column_sums(dout, n, m, vec, dbias);
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < m; j++) {
+            const long e = i * m + j;
+            dx[e] = dout[e] / std[j];                      /* dscaled, for now */
+            tmp[e] = dout[e] * (normed[e] / std[j]);
+        }
+    err = err || column_sums(tmp, n, m, vec, dstd);
+    for (long e = 0; e < n * m; e++) tmp[e] = dx[e] * centred[e];
+    err = err || column_sums(tmp, n, m, vec, dgain);
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < m; j++) dx[i * m + j] = dx[i * m + j] * gain[j];  /* dcentred */
+    err = err || column_sums(dx, n, m, vec, dmean);
+    for (long j = 0; j < m; j++) {
+        const float dvar = std[j] == 0.0f ? 0.0f : -dstd[j] / (std[j] * 2.0f);
+        dstd[j] = two_over * dvar;
+        dmean[j] = -dmean[j] / (float)n;
+    }
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < m; j++) {
+            const long e = i * m + j;
+            dx[e] = (dx[e] + dstd[j] * centred[e]) + dmean[j];
+        }
+    free(stats);
+    return err;
+}
 """
 
 _P, _L, _F = ctypes.c_void_p, ctypes.c_long, ctypes.c_float
@@ -157,6 +219,9 @@ FUNCTIONS = {
     "bn_statistics": ([_P, _L, _L, _L, _P, _P], ctypes.c_int),
     "bn_normalise": ([_P, _L, _L, _L, _P, _P, _F, _F, _P, _P, _P, _P, _P, _P, _P, _P], None),
     "bn_backward": ([_P, _P, _P, _P, _P, _L, _L, _L, _F, _L, _P, _P, _P, _P], ctypes.c_int),
+    "lecture_bn_forward": ([_P, _L, _L, _L, _P, _P, _F, _F, _P, _P, _P, _P, _P, _P, _P],
+                           ctypes.c_int),
+    "lecture_bn_backward": ([_P, _P, _P, _P, _P, _L, _L, _F, _L, _P, _P, _P, _P], ctypes.c_int),
 }
 VECTOR_SIZES = (16, 8, 4)  # floats per vector register of torch's kernels: AVX-512, AVX2, NEON
 
@@ -256,38 +321,141 @@ class FusedBatchNorm1d(fast_train.BatchNorm1d):
 
 def _python_and_c(shape, reduce_time, c, eps, momentum, vec):
     """Two steps of fast_train.BatchNorm1d and of the C on the same random numbers: equal?"""
-    g = torch.Generator().manual_seed(0)  # never the global generator: training draws from it
-    outputs = []
-    for fused in (False, True):
+    def make(fused):
         bn = layers.BatchNorm1d(c, eps=eps, momentum=momentum, reduce_time=reduce_time)
         bn.gamma = torch.rand(c, generator=torch.Generator().manual_seed(1)) + 0.5
         bn.beta = torch.randn(c, generator=torch.Generator().manual_seed(2))
-        step = FusedBatchNorm1d(bn) if fused else fast_train.BatchNorm1d(bn)
-        g.manual_seed(0)
+        if not fused:
+            return fast_train.BatchNorm1d(bn), lambda: [bn.running_mean, bn.running_var]
+        step = FusedBatchNorm1d(bn)
+        step.plan = Plan(bn, torch.Size(shape), vec)
+        return step, lambda: [bn.running_mean, bn.running_var]
+    return _agree(make, shape)
+
+
+def _agree(make, shape) -> bool:
+    """Do the steps ``make(False)`` (Python) and ``make(True)`` (C) give the same outputs,
+    gradients and running statistics for two steps on the same random numbers?"""
+    outputs = []
+    for fused in (False, True):
+        step, running = make(fused)
+        g = torch.Generator().manual_seed(0)  # never the global one: training draws from it
         got = []
         for _ in range(2):
             x = torch.randn(shape, generator=g) * 3 + 1
             dout = torch.randn(shape, generator=g)
-            if fused:
-                step.plan = Plan(bn, x.shape, vec)
             got += [step.forward(x), step.backward(dout), *step.grads]
-        outputs.append(got + [bn.running_mean, bn.running_var])
+        outputs.append(got + running())
     return all(a.shape == b.shape and torch.equal(a, b) for a, b in zip(*outputs))
+
+
+def _first_match(agree, what: str, shape) -> int | None:
+    """The first vector size at which ``agree(vec)`` holds, or None (warned)."""
+    if _library() is None:
+        return None
+    with torch.inference_mode():
+        for vec in VECTOR_SIZES:
+            try:
+                if agree(vec):
+                    return vec
+            except RuntimeError:  # a shape torch cannot broadcast: the Python step will say so
+                return None
+    log.warning("fused BatchNorm: no bit-identical match for shape %s; using fast_train's "
+                "%s", shape, what)
+    return None
 
 
 @functools.cache
 def verified_vector_size(shape, reduce_time, c, eps, momentum) -> int | None:
     """The vector size at which the C reproduces fast_train.BatchNorm1d bit for bit on this
     shape, or None (no compiler, or no match: then the Python step runs)."""
-    if _library() is None:
-        return None
-    with torch.inference_mode():
-        for vec in VECTOR_SIZES:
-            try:
-                if _python_and_c(shape, reduce_time, c, eps, momentum, vec):
-                    return vec
-            except RuntimeError:  # a shape torch cannot broadcast: the Python step will say so
-                return None
-    log.warning("fused BatchNorm: no bit-identical match for shape %s; using fast_train's "
-                "BatchNorm1d", shape)
-    return None
+    return _first_match(lambda vec: _python_and_c(shape, reduce_time, c, eps, momentum, vec),
+                        "BatchNorm1d", shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 4's hand-written BatchNorm
+
+
+class FusedLectureBatchNorm(fast_train.LectureBatchNorm):
+    """``fast_train.LectureBatchNorm`` with both passes in C, for shapes verified to give its
+    bits (chapter 4's ``RevisitedMLP``)."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.vec = self.shape = self.own = None
+        self.fused = False
+
+    def forward(self, h):
+        m = self.model
+        if h.shape != self.shape:
+            self.shape, self.vec = h.shape, None
+            if (h.ndim == 2 and h.shape[0] >= 2 and h.dtype == torch.float32
+                    and all(t.shape == (1, h.shape[1]) and t.dtype == torch.float32
+                            and t.is_contiguous() for t in (m.bngain, m.bnbias))):
+                self.vec = verified_lecture_vector_size(tuple(h.shape))
+        self.fused = self.vec is not None and h.is_contiguous()
+        if not self.fused:
+            return super().forward(h)
+        n, width = h.shape
+        mean, std = torch.empty(1, width), torch.empty(1, width)
+        self.centred, self.normed, out = (torch.empty(h.shape) for _ in range(3))
+        in_place = self.own is not None and (m.bnmean_running, m.bnstd_running) == self.own
+        if _library().lecture_bn_forward(
+                h.data_ptr(), n, width, self.vec, m.bngain.data_ptr(), m.bnbias.data_ptr(),
+                0.999, 0.001, m.bnmean_running.data_ptr() if in_place else None,
+                m.bnstd_running.data_ptr() if in_place else None, mean.data_ptr(),
+                std.data_ptr(), self.centred.data_ptr(), self.normed.data_ptr(),
+                out.data_ptr()):
+            raise MemoryError("fused BatchNorm: out of memory")
+        if not in_place:  # the first step makes the running estimates this step then updates
+            m.bnmean_running = fast_train.const(0.999) * m.bnmean_running + \
+                fast_train.const(0.001) * mean
+            m.bnstd_running = fast_train.const(0.999) * m.bnstd_running + \
+                fast_train.const(0.001) * std
+            if m.bnmean_running.shape == mean.shape:
+                self.own = (m.bnmean_running, m.bnstd_running)
+        self.bnstdi = std
+        return out
+
+    def backward(self, dout):
+        if not self.fused or not dout.is_contiguous():
+            return super().backward(dout)
+        m = self.model
+        n, width = dout.shape
+        dgain, dbias = torch.empty(m.bngain.shape), torch.empty(m.bnbias.shape)
+        dx, tmp = torch.empty(dout.shape), torch.empty(dout.shape)
+        if _library().lecture_bn_backward(
+                dout.data_ptr(), self.centred.data_ptr(), self.normed.data_ptr(),
+                self.bnstdi.data_ptr(), m.bngain.data_ptr(), n, width, 2.0 / (n - 1),
+                self.vec, dgain.data_ptr(), dbias.data_ptr(), dx.data_ptr(), tmp.data_ptr()):
+            raise MemoryError("fused BatchNorm: out of memory")
+        self.grads = [dgain, dbias]
+        return dx
+
+    def finish(self):
+        super().finish()
+        self.own = None
+
+
+def _lecture_python_and_c(shape, vec) -> bool:
+    from types import SimpleNamespace
+
+    def make(fused):
+        width = shape[1]
+        model = SimpleNamespace(
+            bngain=torch.rand(1, width, generator=torch.Generator().manual_seed(1)) + 0.5,
+            bnbias=torch.randn(1, width, generator=torch.Generator().manual_seed(2)),
+            bnmean_running=torch.zeros(1, width), bnstd_running=torch.ones(1, width))
+        step = (FusedLectureBatchNorm if fused else fast_train.LectureBatchNorm)(model)
+        if fused:
+            step.shape, step.vec = torch.Size(shape), vec
+        return step, lambda: [model.bnmean_running, model.bnstd_running]
+    return _agree(make, shape)
+
+
+@functools.cache
+def verified_lecture_vector_size(shape) -> int | None:
+    """As ``verified_vector_size``, for chapter 4's hand-written BatchNorm."""
+    return _first_match(lambda vec: _lecture_python_and_c(shape, vec), "LectureBatchNorm",
+                        shape)
