@@ -29,12 +29,19 @@ from zerohero.makemore import layers, welford
 
 def sum_to(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     """Sum a broadcast gradient back to ``shape``, as autograd's engine does (``at::sum_to``)."""
-    lead = grad.ndim - len(shape)
-    dims = list(range(lead)) + [i for i in range(lead, grad.ndim)
-                                if shape[i - lead] == 1 and grad.shape[i] != 1]
+    dims, lead = _summed_dims(grad.shape, shape)
     if dims:
         grad = grad.sum(dims, keepdim=True)
     return grad.view(shape) if lead else grad
+
+
+@functools.cache
+def _summed_dims(grad_shape: torch.Size, shape: torch.Size) -> tuple[tuple[int, ...], int]:
+    """The dimensions ``sum_to`` adds up (the leading extra ones, and those broadcast from 1)."""
+    lead = len(grad_shape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i for i in range(lead, len(grad_shape))
+                                      if shape[i - lead] == 1 and grad_shape[i] != 1)
+    return dims, lead
 
 
 @functools.cache
@@ -275,7 +282,8 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
     steps = steps_of(model)
     params = [p for s in steps for p in s.params]
     criterion = CrossEntropy()
-    losses = torch.empty(max_steps)
+    losses = []
+    backward = list(reversed(steps))
     i = 0
     with torch.inference_mode():
         while i < max_steps:
@@ -285,13 +293,14 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
                 x = Xb
                 for s in steps:
                     x = s.forward(x)
-                losses[i] = criterion.forward(x, Yb)
+                losses.append(criterion.forward(x, Yb))
                 d = criterion.backward()
-                for s in reversed(steps):
+                for s in backward:
                     d = s.backward(d)
                 grads = [g for s in steps for g in s.grads]
                 torch._foreach_add_(params, torch._foreach_mul(grads, const(-lr(i))))
                 i += 1
+    losses = torch.stack(losses)  # outside inference mode: an ordinary tensor
     for s in steps:
         s.finish()
     return losses
