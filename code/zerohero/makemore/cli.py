@@ -115,9 +115,13 @@ class WordData:
 # ----------------------------------------------------------------------------- training
 
 def make_optimizer(model, learning_rate: float, weight_decay: float = 0.01):
-    """AdamW, as the original makemore (betas 0.9/0.99) (appendix)."""
+    """AdamW, as the original makemore (betas 0.9/0.99) (appendix).
+
+    ``foreach``: all parameters in a few calls instead of a loop over them; the same numbers
+    (tested), and what PyTorch picks by default on a GPU.
+    """
     return torch.optim.AdamW(model.parameters(), lr=learning_rate, betas=(0.9, 0.99), eps=1e-8,
-                             weight_decay=weight_decay)
+                             weight_decay=weight_decay, foreach=True)
 
 
 def learning_rate_at(step: int, max_steps: int, learning_rate: float) -> float:
