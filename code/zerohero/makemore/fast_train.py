@@ -24,7 +24,7 @@ from typing import Callable
 
 import torch
 
-from zerohero.makemore import layers, welford
+from zerohero.makemore import fused_sgd, layers, welford
 
 
 def sum_to(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
@@ -76,7 +76,7 @@ class Embedding(Step):
 
     def forward(self, ix):
         self.ix = ix
-        return self.weight[ix]
+        return torch.embedding(self.weight, ix)  # weight[ix], copied by a faster kernel
 
     def backward(self, dout):
         zeros = self.weight.new_zeros(self.weight.shape)
@@ -270,9 +270,9 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
 
     Each step draws ``batch_size`` indices with ``torch.randint`` from ``generator`` (default:
     torch's global one); a block of steps is drawn at once, which gives the same numbers. The
-    update is the lecture's ``p.data += -lr * p.grad``, for all parameters in two calls. It all
-    runs in inference mode, which skips autograd's bookkeeping (the kernels are the same).
-    Returns the loss of every step.
+    update is the lecture's ``p.data += -lr * p.grad``, for all parameters in one call
+    (``fused_sgd``). It all runs in inference mode, which skips autograd's bookkeeping (the
+    kernels are the same). Returns the loss of every step.
     """
     if max_steps < 1 or batch_size < 1:
         raise ValueError(f"max_steps and batch_size must be positive, "
@@ -282,6 +282,7 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
     steps = steps_of(model)
     params = [p for s in steps for p in s.params]
     criterion = CrossEntropy()
+    update = fused_sgd.SGD(params)
     losses = []
     backward = list(reversed(steps))
     i = 0
@@ -297,8 +298,7 @@ def train(model, X: torch.Tensor, Y: torch.Tensor, *, max_steps: int,
                 d = criterion.backward()
                 for s in backward:
                     d = s.backward(d)
-                grads = [g for s in steps for g in s.grads]
-                torch._foreach_add_(params, torch._foreach_mul(grads, const(-lr(i))))
+                update([g for s in steps for g in s.grads], lr(i))
                 i += 1
     losses = torch.stack(losses)  # outside inference mode: an ordinary tensor
     for s in steps:
