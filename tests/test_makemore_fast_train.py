@@ -181,11 +181,16 @@ def _tensors(model):
     return {k: v.detach() for k, v in vars(model).items() if isinstance(v, torch.Tensor)}
 
 
-@pytest.mark.parametrize("init", ["lecture", "calibrated"])
-def test_mlp_trains_bit_identically(names, init):
+@pytest.mark.parametrize("init,direct", [("lecture", False), ("calibrated", False),
+                                         ("lecture", True)])
+def test_mlp_trains_bit_identically(names, init, direct):
     from zerohero.makemore.words import make_splits
     X, Y = make_splits(names, 3).train
-    base = mlp.MLP(mlp.MLPConfig(init=init), torch.Generator().manual_seed(mlp.LECTURE_SEED))
+    base = mlp.MLP(mlp.MLPConfig(init=init, direct=direct),
+                   torch.Generator().manual_seed(mlp.LECTURE_SEED))
+    if direct:  # the direct weights start at zero; make them count from the first step
+        base.W3 = (torch.randn(base.W3.shape, generator=torch.Generator().manual_seed(3))
+                   * 0.1).requires_grad_()
     a, b = copy.deepcopy(base), copy.deepcopy(base)
     la = mlp.train(a, X, Y, STEPS, lr=_decay, generator=torch.Generator().manual_seed(9))
     lb = fast_train.train(b, X, Y, max_steps=STEPS, lr=_decay,
@@ -195,11 +200,21 @@ def test_mlp_trains_bit_identically(names, init):
         assert torch.equal(v, b.state_dict()[k]), k
 
 
-def test_mlp_with_direct_connections_is_refused(names):
-    model = mlp.MLP(mlp.MLPConfig(direct=True))
-    with pytest.raises(TypeError, match="direct connections"):
-        fast_train.train(model, torch.zeros(4, 3, dtype=torch.long), torch.zeros(4, dtype=torch.long),
-                         max_steps=1, lr=_decay)
+@settings(max_examples=20, deadline=None)
+@given(shape=st.sampled_from([(8, 6), (32, 30)]), seed=st.integers(0, 1000))
+def test_a_skip_connection_backward_is_bit_identical(shape, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g)
+    w1, b1 = torch.randn(shape[1], 7, generator=g), torch.randn(7, generator=g)
+    w3 = torch.randn(shape[1], 7, generator=g)
+    dout = torch.randn(shape[0], 7, generator=g)
+    dx, grads, out = _autograd_grads(lambda x, p: torch.tanh(x @ p[0] + p[1]) + x @ p[2], x,
+                                     [w1, b1, w3], dout)
+    step = fast_train.SumOf([fast_train.Linear(w1, b1), fast_train.Tanh()],
+                            [fast_train.Linear(w3)])
+    fdx, fgrads, fout = _fast(step, x, dout)
+    assert torch.equal(fout, out) and torch.equal(fdx, dx)
+    assert all(torch.equal(a, b) for a, b in zip(fgrads, grads, strict=True))
 
 
 @pytest.mark.parametrize("variant", list(batchnorm.INIT_SCHEMES))

@@ -129,6 +129,40 @@ class Tanh(Step):
         return torch.ops.aten.tanh_backward.default(dout, self.out)
 
 
+class SumOf(Step):
+    """``a(x) + b(x)`` for two chains of steps: a skip connection (chapter 3's direct
+    connections). Autograd adds the two gradients that reach ``x``; with two of them the order
+    does not matter (``a + b`` and ``b + a`` are the same float)."""
+
+    def __init__(self, a: list[Step], b: list[Step]):
+        self.branches = (a, b)
+        self.params = [p for branch in self.branches for s in branch for p in s.params]
+
+    def forward(self, x):
+        outs = []
+        for branch in self.branches:
+            y = x
+            for s in branch:
+                y = s.forward(y)
+            outs.append(y)
+        return outs[0] + outs[1]
+
+    def backward(self, dout):
+        dxs = []
+        for branch in self.branches:
+            d = dout
+            for s in reversed(branch):
+                d = s.backward(d)
+            dxs.append(d)
+        self.grads = [g for branch in self.branches for s in branch for g in s.grads]
+        return dxs[0] + dxs[1]
+
+    def finish(self):
+        for branch in self.branches:
+            for s in branch:
+                s.finish()
+
+
 class BatchNorm1d(Step):
     """``layers.BatchNorm1d`` in training mode, its running statistics updated as its own.
 

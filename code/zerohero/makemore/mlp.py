@@ -95,12 +95,11 @@ class MLP:
 
     def fast_steps(self) -> list[fast_train.Step]:
         """This network as the layers of ``fast_train``: the same operations, in order."""
-        if self.W3 is not None:
-            raise TypeError("fast_train has no backward pass for the direct connections; "
-                            "train this model with mlp.train")
-        return [fast_train.Embedding(self.C), fast_train.Reshape(),
-                fast_train.Linear(self.W1, self.b1), fast_train.Tanh(),
-                fast_train.Linear(self.W2, self.b2)]
+        trunk = [fast_train.Linear(self.W1, self.b1), fast_train.Tanh(),
+                 fast_train.Linear(self.W2, self.b2)]
+        if self.W3 is not None:  # logits + x @ W3: the direct connections beside the trunk
+            trunk = [fast_train.SumOf(trunk, [fast_train.Linear(self.W3)])]
+        return [fast_train.Embedding(self.C), fast_train.Reshape(), *trunk]
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         names = ["C", "W1", "b1", "W2", "b2"] + (["W3"] if self.config.direct else [])
@@ -197,12 +196,9 @@ def mlp_experiment(block_size: int = 3, n_embd: int = 10, n_hidden: int = 200,
     g = torch.Generator().manual_seed(seed)
     model = MLP(config, g)
     schedule = step_decay(lr, lr_decay_at, lr_decayed)
-    if direct:
-        losses = train(model, *splits.train, steps=steps, batch_size=batch_size, lr=schedule,
-                       generator=g)
-    else:  # the same loop, bit for bit, without autograd's graph (faster)
-        losses = fast_train.train(model, *splits.train, max_steps=steps, batch_size=batch_size,
-                                  lr=schedule, generator=g)
+    # ``train``'s loop, bit for bit, without autograd's graph (faster)
+    losses = fast_train.train(model, *splits.train, max_steps=steps, batch_size=batch_size,
+                              lr=schedule, generator=g)
     return {"config": asdict(config), "state": model.state_dict(), "losses": losses,
             "n_params": model.num_parameters(), **split_losses(model, splits)}
 
