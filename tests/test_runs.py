@@ -141,3 +141,32 @@ def test_measured_seconds_name_real_experiments():
     runs.discover()
     assert set(runs.MEASURED_SECONDS) <= set(runs.REGISTRY)
     assert all(seconds > 0 for seconds in runs.MEASURED_SECONDS.values())
+
+
+def _reader(steps: int = 1):
+    """An experiment that reads another's result (as gpt-finetune-names reads gpt-small's)."""
+    CALLS.append(("reader", steps))
+    return {"base": runs.run("toy-long")["loss"] + steps}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_experiment_starts_after_the_ones_it_reads(registry, monkeypatch, jobs):
+    from concurrent.futures import ThreadPoolExecutor
+    # the pool's processes would import the real registry: threads share this test's toy one
+    monkeypatch.setattr(runs, "ProcessPoolExecutor",
+                        lambda n, mp_context=None: ThreadPoolExecutor(n))
+    runs.experiment("reader", cost=1000, after=["toy-long"])(_reader)  # "longest": first, if
+    timings = runs.train_all(["reader", "toy-long", "toy-short"], jobs=jobs)  # it could be
+    assert set(timings) == {"reader", "toy-long", "toy-short"}
+    assert CALLS.index((5, 0)) < CALLS.index(("reader", 1))  # toy-long, then the reader
+    assert CALLS.count((5, 0)) == 1  # and toy-long was trained once, not again for the reader
+
+
+def test_after_must_name_experiments_and_must_not_go_round(registry):
+    runs.experiment("orphan", after=["no-such-run"])(_reader)
+    with pytest.raises(KeyError, match="no-such-run"):
+        runs.train_all(["orphan"], jobs=1)
+    runs.experiment("chicken", after=["egg"])(_reader)
+    runs.experiment("egg", after=["chicken"])(_reader)
+    with pytest.raises(RuntimeError, match="cycle"):
+        runs.train_all(["chicken", "egg"], jobs=1)

@@ -25,7 +25,7 @@ import pkgutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +50,7 @@ class Experiment:
     data: tuple[str, ...] = ()
     cost: float = 1.0  # rough seconds, so the longest runs start first
     pretrain: bool = True  # trained by `python -m zerohero.runs`, ahead of the build
+    after: tuple[str, ...] = ()  # experiments whose results it reads: trained before it
     defaults: dict[str, Any] = field(init=False)
 
     def __post_init__(self):
@@ -92,6 +93,7 @@ MEASURED_SECONDS: dict[str, float] = {
     "ch04-kaiming": 22,
     "ch04-original": 22,
     "gpt-layernorm": 21,
+    "gpt-finetune-names": 19,
     "mlp": 21,
     "gpt-layernorm-video-scale": 21,
     "gpt-layernorm-tied": 20,
@@ -130,16 +132,20 @@ def expected_seconds(name: str) -> float:
     return MEASURED_SECONDS.get(name, REGISTRY[name].cost)
 
 
-def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True, **config):
+def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True,
+               after=(), **config):
     """Register the decorated function as experiment ``name`` with a preset ``config``.
 
     Stack the decorator to register one function under several names (the rows of a
-    chapter's table), each with its own preset. ``data`` names the datasets it reads.
+    chapter's table), each with its own preset. ``data`` names the datasets it reads,
+    ``after`` the experiments whose results it reads (``train_all`` starts it once they are
+    done, instead of training them a second time beside it).
     """
     def register(fn):
         if name in REGISTRY and REGISTRY[name].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"two experiments are named {name!r}")
-        REGISTRY[name] = Experiment(name, fn, dict(config), tuple(data), cost, pretrain)
+        REGISTRY[name] = Experiment(name, fn, dict(config), tuple(data), cost, pretrain,
+                                    tuple(after))
         return fn
     return register
 
@@ -316,26 +322,48 @@ def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]
     discover()
     names = list(names) if names else [n for n, e in REGISTRY.items() if e.pretrain]
     for n in names:
-        _lookup(n)
+        for d in (n, *_lookup(n).after):
+            _lookup(d)
     todo = sorted((n for n in names if not is_cached(n)), key=lambda n: -expected_seconds(n))
     print(f"runs: {len(names) - len(todo)} of {len(names)} experiments cached in {runs_dir()}; "
           f"training {len(todo)}", file=out, flush=True)
     jobs = jobs or min(len(todo), os.cpu_count() or 1) or 1
+    # what each experiment still waits for (its `after` experiments that are being trained)
+    waiting = {n: {d for d in REGISTRY[n].after if d in todo} for n in todo}
     timings = {}
     start = time.perf_counter()
-    if jobs == 1 or len(todo) <= 1:
+
+    def finished(name: str, seconds: float) -> list[str]:
+        """Record a finished experiment; the experiments it lets start, longest first."""
+        timings[name] = seconds
+        print(f"  {name}: {seconds:.1f} s", file=out, flush=True)
+        freed = []
         for n in todo:
-            timings[n] = _worker(n)[1]
-            print(f"  {n}: {timings[n]:.1f} s", file=out, flush=True)
+            if name in waiting[n]:
+                waiting[n].discard(name)
+                if not waiting[n]:
+                    freed.append(n)
+        return freed
+
+    ready = [n for n in todo if not waiting[n]]
+    if jobs == 1 or len(todo) <= 1:
+        while ready:
+            n = ready.pop(0)
+            ready += finished(n, _worker(n)[1])
     elif todo:
         import multiprocessing as mp
         # spawn: a forked child of a process that used torch threads can deadlock.
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_worker, n) for n in todo]
-            for fut in as_completed(futures):
-                n, seconds, _ = fut.result()
-                timings[n] = seconds
-                print(f"  {n}: {seconds:.1f} s", file=out, flush=True)
+            futures = {pool.submit(_worker, n) for n in ready}
+            while futures:
+                done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    n, seconds, _ = fut.result()
+                    futures |= {pool.submit(_worker, m) for m in finished(n, seconds)}
+    stuck = [n for n in todo if n not in timings]
+    if stuck:
+        raise RuntimeError(f"experiments {stuck} wait for each other (their `after` lists "
+                           f"form a cycle); nothing trained them")
     if todo:
         print(f"runs: trained {len(todo)} in {time.perf_counter() - start:.1f} s wall",
               file=out, flush=True)

@@ -23,7 +23,7 @@ def load_names_text(tokenizer) -> TextData:
 
 
 @experiment("gpt-finetune-names", data=["tinyshakespeare.txt", "names.txt"], cost=25,
-            pretrain=False)  # reads gpt-small's weights: trained by the chapter, after it
+            after=["gpt-small"])  # reads gpt-small's weights
 def finetune_names(max_iters: int = 500, eval_interval: int = 100, eval_iters: int = 50,
                    scratch_lr: float = 1e-3, finetune_lr: float = 1e-3,
                    seed: int = 1337) -> dict:
