@@ -93,7 +93,7 @@ def build_examples(words, vocab: Vocabulary, block_size: int):
     for w in words:
         context = [0] * block_size
         for ix in vocab.encode(w) + [0]:
-            X.append(context)
+            X.extend(context)  # one flat list (the lecture appends lists): the same tensor, sooner
             Y.append(ix)
             context = context[1:] + [ix]
     return torch.tensor(X, dtype=torch.long).view(-1, block_size), torch.tensor(Y, dtype=torch.long)
