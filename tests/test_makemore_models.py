@@ -85,12 +85,19 @@ def test_recurrent_model_is_torch_nn_gru_over_the_sequence():
     assert torch.allclose(model(idx), expected, atol=1e-5)
 
 
-def test_layer_norm_and_gelu_are_torch_functional():
+def test_layer_norm_is_torch_functional_and_gelu_is_its_formula():
     x = torch.randn(3, 4, 10) * 2 + 1
     ln = M.LayerNorm(10)
     ln.gamma, ln.beta = torch.randn(10), torch.randn(10)
     assert torch.allclose(ln(x), F.layer_norm(x, (10,), ln.gamma, ln.beta, eps=1e-5), atol=1e-5)
-    assert torch.allclose(M.GELU()(x), F.gelu(x, approximate="tanh"), atol=1e-6)
+    # GELU's tanh approximation, written out, in float64: values and gradients
+    x64 = (torch.randn(2000, dtype=torch.float64) * 3).requires_grad_()
+    written = 0.5 * x64 * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x64 + 0.044715 * x64**3)))
+    ours = M.GELU()(x64)
+    assert torch.allclose(ours, written, atol=1e-12)
+    g1, = torch.autograd.grad(written.sum(), x64)
+    g2, = torch.autograd.grad(ours.sum(), x64)
+    assert torch.allclose(g1, g2, atol=1e-12)
 
 
 @pytest.mark.parametrize("n_head", [1, 2, 4])

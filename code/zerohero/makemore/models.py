@@ -18,7 +18,6 @@ character. There are two kinds.
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
@@ -209,10 +208,15 @@ class LayerNorm(Module):
 
 
 class GELU(Module):
-    """The tanh approximation of GELU used by GPT-2 (appendix)."""
+    """The tanh approximation of GELU used by GPT-2 (appendix):
+    ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``.
+
+    Computed by torch's kernel for that formula: written out, its eight operations and their
+    gradients took a fifth of each training step of the transformer.
+    """
 
     def __call__(self, x):
-        self.out = 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+        self.out = F.gelu(x, approximate="tanh")
         return self.out
 
 
