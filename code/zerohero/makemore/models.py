@@ -18,7 +18,6 @@ character. There are two kinds.
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 
