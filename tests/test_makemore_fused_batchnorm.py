@@ -67,19 +67,30 @@ def _both(shape, reduce_time, seed=0, steps=3):
     bn = layers.BatchNorm1d(c, reduce_time=reduce_time)
     bn.gamma = torch.rand(c, generator=g) + 0.5
     bn.beta = torch.randn(c, generator=g)
-    data = [(torch.randn(shape, generator=g) * 2 - 1, torch.randn(shape, generator=g))
-            for _ in range(steps)]
+    data = _data(shape, g, steps)
     results = []
     for cls in (fast_train.BatchNorm1d, fused_batchnorm.FusedBatchNorm1d):
         layer = copy.deepcopy(bn)
-        step, got, fused = cls(layer), [], []
-        with torch.inference_mode():
-            for x, dout in data:
-                got += [step.forward(x), step.backward(dout), *step.grads]
-                fused.append(getattr(step, "fused", False))
-        step.finish()
+        got, fused = _steps(cls(layer), data)
         results.append((got + [layer.running_mean, layer.running_var], fused))
     return results
+
+
+def _data(shape, g, steps):
+    return [(torch.randn(shape, generator=g) * 2 - 1, torch.randn(shape, generator=g))
+            for _ in range(steps)]
+
+
+def _steps(step, data):
+    """Outputs, input gradients and parameter gradients of ``step`` over ``data``, and
+    whether each forward pass ran in C."""
+    got, fused = [], []
+    with torch.inference_mode():
+        for x, dout in data:
+            got += [step.forward(x), step.backward(dout), *step.grads]
+            fused.append(getattr(step, "fused", False))
+    step.finish()
+    return got, fused
 
 
 def _identical(a, b):
@@ -163,17 +174,11 @@ def _lecture_both(shape, seed=0, steps=3):
     base = dict(bngain=torch.rand(1, width, generator=g) + 0.5,
                 bnbias=torch.randn(1, width, generator=g),
                 bnmean_running=torch.zeros(1, width), bnstd_running=torch.ones(1, width))
-    data = [(torch.randn(shape, generator=g) * 2 - 1, torch.randn(shape, generator=g))
-            for _ in range(steps)]
+    data = _data(shape, g, steps)
     results = []
     for cls in (fast_train.LectureBatchNorm, fused_batchnorm.FusedLectureBatchNorm):
         model = SimpleNamespace(**{k: v.clone() for k, v in base.items()})
-        step, got, fused = cls(model), [], []
-        with torch.inference_mode():
-            for x, dout in data:
-                got += [step.forward(x), step.backward(dout), *step.grads]
-                fused.append(getattr(step, "fused", False))
-        step.finish()
+        got, fused = _steps(cls(model), data)
         results.append((got + [model.bnmean_running, model.bnstd_running], fused))
     return results
 

@@ -82,6 +82,22 @@ int column_sums(const float *x, long n, long m, long vec, float *out) {
     return 0;
 }
 
+/* The end of both backward passes: the three gradients that reach x, added in autograd's
+   order, (x - mean's + the variance's) + the mean's. dx holds x - mean's on entry, dvar the
+   variance's gradient and dmean_sum the column sums of dx (both overwritten). */
+static void add_paths(float *restrict dx, const float *restrict centred, float *restrict dvar,
+                      float *restrict dmean_sum, long n, long m, float two_over) {
+    for (long j = 0; j < m; j++) {
+        dvar[j] = two_over * dvar[j];                      /* the factor of centred */
+        dmean_sum[j] = -dmean_sum[j] / (float)n;
+    }
+    for (long i = 0; i < n; i++)
+        for (long j = 0; j < m; j++) {
+            const long e = i * m + j;
+            dx[e] = (dx[e] + dvar[j] * centred[e]) + dmean_sum[j];
+        }
+}
+
 /* fast_train.BatchNorm1d.forward with correction 1, in two halves around torch.sqrt (whose
    float32 square root is not always the correctly rounded one, so it stays torch's).
    x is n x m (n: the rows reduced over); gamma and beta have c entries, m = r * c. */
@@ -135,16 +151,8 @@ int bn_backward(const float *restrict dout, const float *restrict xhat,
                 tmp[e] = dxhat * (xhat[e] / std[j]);
             }
     err = err || column_sums(tmp, n, m, vec, dstd) || column_sums(dx, n, m, vec, dmean);
-    for (long j = 0; j < m; j++) {
-        const float dvar = -dstd[j] / (2.0f * std[j]);
-        dstd[j] = two_over * dvar;                         /* the factor of centred */
-        dmean[j] = -dmean[j] / (float)n;
-    }
-    for (long i = 0; i < n; i++)
-        for (long j = 0; j < m; j++) {
-            const long e = i * m + j;
-            dx[e] = (dx[e] + dstd[j] * centred[e]) + dmean[j];
-        }
+    for (long j = 0; j < m; j++) dstd[j] = -dstd[j] / (2.0f * std[j]);  /* now the variance's */
+    add_paths(dx, centred, dstd, dmean, n, m, two_over);
     free(stats);
     return err;
 }
@@ -197,16 +205,9 @@ int lecture_bn_backward(const float *restrict dout, const float *restrict centre
     for (long i = 0; i < n; i++)
         for (long j = 0; j < m; j++) dx[i * m + j] = dx[i * m + j] * gain[j];  /* dcentred */
     err = err || column_sums(dx, n, m, vec, dmean);
-    for (long j = 0; j < m; j++) {
-        const float dvar = std[j] == 0.0f ? 0.0f : -dstd[j] / (std[j] * 2.0f);
-        dstd[j] = two_over * dvar;
-        dmean[j] = -dmean[j] / (float)n;
-    }
-    for (long i = 0; i < n; i++)
-        for (long j = 0; j < m; j++) {
-            const long e = i * m + j;
-            dx[e] = (dx[e] + dstd[j] * centred[e]) + dmean[j];
-        }
+    for (long j = 0; j < m; j++)  /* now the variance's; torch masks it where std is 0 */
+        dstd[j] = std[j] == 0.0f ? 0.0f : -dstd[j] / (std[j] * 2.0f);
+    add_paths(dx, centred, dstd, dmean, n, m, two_over);
     free(stats);
     return err;
 }
