@@ -93,7 +93,7 @@ def make_optimizer(model: nn.Module, learning_rate: float,
 EVAL_TOKENS = 4096  # at most this many tokens per forward pass in estimate_loss
 
 
-@torch.no_grad()
+@torch.inference_mode()  # no graph and none of autograd's bookkeeping; the same kernels
 def estimate_loss(model: nn.Module, data: TextData, block_size: int, batch_size: int,
                   eval_iters: int, device: str | torch.device = "cpu") -> dict[str, float]:
     """Mean loss over ``eval_iters`` random batches of each split, in eval mode (chapter 7).
