@@ -219,3 +219,22 @@ def test_chapter_4s_batchnorm_network_runs_in_c():
         for s in steps:
             x = s.forward(x)
     assert bn.fused
+
+
+def test_running_statistics_replaced_from_outside_are_updated_as_torch_would():
+    # the C updates in place only the tensors its step made; others get torch's update
+    bn = layers.BatchNorm1d(8)
+    ref = copy.deepcopy(bn)
+    fused, plain = fused_batchnorm.FusedBatchNorm1d(bn), fast_train.BatchNorm1d(ref)
+    g = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        for k in range(4):
+            x = torch.randn(16, 8, generator=g)
+            if k == 2:
+                outside = torch.full((1, 8), 0.5)
+                bn.running_mean, ref.running_mean = outside, outside.clone()
+            assert torch.equal(fused.forward(x), plain.forward(x))
+    assert fused.fused
+    assert torch.equal(bn.running_mean, ref.running_mean)
+    assert torch.equal(bn.running_var, ref.running_var)
+    assert torch.equal(outside, torch.full((1, 8), 0.5))  # not written into

@@ -49,7 +49,6 @@ class Experiment:
     config: dict[str, Any]
     data: tuple[str, ...] = ()
     cost: float = 1.0  # rough seconds, so the longest runs start first
-    pretrain: bool = True  # trained by `python -m zerohero.runs`, ahead of the build
     after: tuple[str, ...] = ()  # experiments whose results it reads: trained before it
     defaults: dict[str, Any] = field(init=False)
 
@@ -132,8 +131,7 @@ def expected_seconds(name: str) -> float:
     return MEASURED_SECONDS.get(name, REGISTRY[name].cost)
 
 
-def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True,
-               after=(), **config):
+def experiment(name: str, *, data=(), cost: float = 1.0, after=(), **config):
     """Register the decorated function as experiment ``name`` with a preset ``config``.
 
     Stack the decorator to register one function under several names (the rows of a
@@ -144,8 +142,7 @@ def experiment(name: str, *, data=(), cost: float = 1.0, pretrain: bool = True,
     def register(fn):
         if name in REGISTRY and REGISTRY[name].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"two experiments are named {name!r}")
-        REGISTRY[name] = Experiment(name, fn, dict(config), tuple(data), cost, pretrain,
-                                    tuple(after))
+        REGISTRY[name] = Experiment(name, fn, dict(config), tuple(data), cost, tuple(after))
         return fn
     return register
 
@@ -317,10 +314,10 @@ def _worker(name: str) -> tuple[str, float, bool]:
 
 
 def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]:
-    """Train every pre-trained experiment (or ``names``) not yet cached, ``jobs`` at a time."""
+    """Train every experiment (or ``names``) not yet cached, ``jobs`` at a time."""
     out = out or sys.stdout
     discover()
-    names = list(names) if names else [n for n, e in REGISTRY.items() if e.pretrain]
+    names = list(names) if names else list(REGISTRY)
     for n in names:
         for d in (n, *_lookup(n).after):
             _lookup(d)
@@ -410,12 +407,12 @@ if __name__ == "__main__":
 
 
 def summary() -> list[dict]:
-    """Name, training seconds and torch version of every cached pre-trained experiment."""
+    """Name, training seconds and torch version of every cached experiment."""
     import torch
     discover()
     rows = []
-    for name, exp in sorted(REGISTRY.items()):
-        if exp.pretrain and is_cached(name):
+    for name in sorted(REGISTRY):
+        if is_cached(name):
             meta = torch.load(result_path(name), weights_only=False)["_meta"]
             rows.append({"name": name, "seconds": float(meta["seconds"]), "torch": meta["torch"]})
     return rows

@@ -233,6 +233,19 @@ def _library():
     return cbuild.load("fused_batchnorm", SOURCE, FUNCTIONS)
 
 
+def _owns(step, mean: torch.Tensor, var: torch.Tensor) -> bool:
+    """Are ``mean`` and ``var`` the running statistics ``step`` made itself (so the C may
+    update them in place)? Anything else, a first step or tensors put there by someone else,
+    gets torch's update below, which makes new ones."""
+    return step.own is not None and step.own[0] is mean and step.own[1] is var
+
+
+def _moved(running: torch.Tensor, batch: torch.Tensor, keep: float, momentum: float):
+    """torch's ``keep * running + momentum * batch``: a new tensor of the batch statistic's
+    shape (the lecture's running update, as ``fast_train`` computes it)."""
+    return (fast_train.const(keep) * running + fast_train.const(momentum) * batch).contiguous()
+
+
 class Plan:
     """What a FusedBatchNorm1d needs for one input shape: sizes and buffers of its own."""
 
@@ -285,18 +298,17 @@ class FusedBatchNorm1d(fast_train.BatchNorm1d):
         if lib.bn_statistics(x.data_ptr(), plan.n, plan.m, plan.vec, p_mean, p_var):
             raise MemoryError("fused BatchNorm: out of memory")
         torch.sqrt(torch.add(plan.xvar, plan.eps, out=plan.var_eps), out=plan.std)
-        in_place = self.own is not None and (bn.running_mean, bn.running_var) == self.own
+        in_place = _owns(self, bn.running_mean, bn.running_var)
         out = torch.empty(x.shape)
         lib.bn_normalise(x.data_ptr(), plan.n, plan.m, plan.c, bn.gamma.data_ptr(),
                          bn.beta.data_ptr(), plan.keep, plan.momentum,
                          bn.running_mean.data_ptr() if in_place else None,
                          bn.running_var.data_ptr() if in_place else None,
                          p_mean, p_var, p_std, p_centred, p_xhat, out.data_ptr())
-        if not in_place:  # the first step: the statistics take the batch statistics' shape
-            keep, mom = fast_train.const(plan.keep), fast_train.const(plan.momentum)
-            bn.running_mean = (keep * bn.running_mean + mom * plan.xmean).contiguous()
-            bn.running_var = (keep * bn.running_var + mom * plan.xvar).contiguous()
-            if bn.running_mean.numel() == plan.m:
+        if not in_place:
+            bn.running_mean = _moved(bn.running_mean, plan.xmean, plan.keep, plan.momentum)
+            bn.running_var = _moved(bn.running_var, plan.xvar, plan.keep, plan.momentum)
+            if bn.running_mean.numel() == plan.m:  # the C writes m numbers
                 self.own = (bn.running_mean, bn.running_var)
         self.centred, self.std, self.xhat, self.n = plan.centred, plan.std, plan.xhat, plan.n
         return out
@@ -401,7 +413,7 @@ class FusedLectureBatchNorm(fast_train.LectureBatchNorm):
         n, width = h.shape
         mean, std = torch.empty(1, width), torch.empty(1, width)
         self.centred, self.normed, out = (torch.empty(h.shape) for _ in range(3))
-        in_place = self.own is not None and (m.bnmean_running, m.bnstd_running) == self.own
+        in_place = _owns(self, m.bnmean_running, m.bnstd_running)
         if _library().lecture_bn_forward(
                 h.data_ptr(), n, width, self.vec, m.bngain.data_ptr(), m.bnbias.data_ptr(),
                 0.999, 0.001, m.bnmean_running.data_ptr() if in_place else None,
@@ -409,12 +421,10 @@ class FusedLectureBatchNorm(fast_train.LectureBatchNorm):
                 std.data_ptr(), self.centred.data_ptr(), self.normed.data_ptr(),
                 out.data_ptr()):
             raise MemoryError("fused BatchNorm: out of memory")
-        if not in_place:  # the first step makes the running estimates this step then updates
-            m.bnmean_running = fast_train.const(0.999) * m.bnmean_running + \
-                fast_train.const(0.001) * mean
-            m.bnstd_running = fast_train.const(0.999) * m.bnstd_running + \
-                fast_train.const(0.001) * std
-            if m.bnmean_running.shape == mean.shape:
+        if not in_place:
+            m.bnmean_running = _moved(m.bnmean_running, mean, 0.999, 0.001)
+            m.bnstd_running = _moved(m.bnstd_running, std, 0.999, 0.001)
+            if m.bnmean_running.numel() == width:  # the C writes width numbers
                 self.own = (m.bnmean_running, m.bnstd_running)
         self.bnstdi = std
         return out

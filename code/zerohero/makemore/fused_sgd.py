@@ -55,10 +55,12 @@ def torch_update(params, grads, rate: float) -> None:
 class SGD:
     """``p += -rate * g`` for a fixed list of parameters (updated in place)."""
 
-    def __init__(self, params: list[torch.Tensor]):
+    def __init__(self, params: list[torch.Tensor], *, check: bool = True):
         self.params = list(params)
         n = len(self.params)
-        self.c = n > 0 and _plain(self.params) and verified()
+        # ``check=False``: the C without asking ``verified()`` (which uses that to test it)
+        self.c = (n > 0 and _plain(self.params) and _library() is not None
+                  and (verified() if check else True))
         if self.c:
             self.sizes = (ctypes.c_long * n)(*(p.numel() for p in self.params))
             self.param_ptrs = (ctypes.c_void_p * n)(*(p.data_ptr() for p in self.params))
@@ -85,11 +87,7 @@ def verified() -> bool:
     grads = [torch.randn(n, generator=g) * 10.0 ** torch.randint(-6, 3, (n,), generator=g)
              for n in sizes]
     ours, ref = [p.clone() for p in params], [p.clone() for p in params]
-    step = SGD.__new__(SGD)
-    step.params, step.c = ours, True
-    step.sizes = (ctypes.c_long * len(sizes))(*sizes)
-    step.param_ptrs = (ctypes.c_void_p * len(sizes))(*(p.data_ptr() for p in ours))
-    step.grad_ptrs = (ctypes.c_void_p * len(sizes))()
+    step = SGD(ours, check=False)
     for rate in (0.1, 0.01, 0.0123, 3e-4):
         step(grads, rate)
         torch_update(ref, grads, rate)
