@@ -24,17 +24,17 @@ data: setup
 	$(RUN) $(PY) -m zerohero.data
 
 train: data
-	$(RUN) $(PY) -m zerohero.runs
+	$(RUN) $(PY) -m zerohero.build.runs
 
 book: data
-	$(RUN) $(PY) -m zerohero.book build
+	$(RUN) $(PY) -m zerohero.build.book build
 
 test: train
 	$(RUN) $(PY) -m pytest
 
 # make chapter CH=book/03_mlp.md : execute one chapter while editing it
 chapter: data
-	$(RUN) $(PY) -m zerohero.book execute $(CH)
+	$(RUN) $(PY) -m zerohero.build.book execute $(CH)
 
 bench: data
 	$(RUN) $(PY) -m zerohero.bench

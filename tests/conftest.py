@@ -1,7 +1,7 @@
 """Shared fixtures: the built book and the values its chapters glue.
 
 Tests of a chapter's numbers read them from the executed notebook (the glue outputs), so the
-book and the tests share one set of training runs (``zerohero.runs`` caches them).
+book and the tests share one set of training runs (``zerohero.build.runs`` caches them).
 
 ``ZEROHERO_TEST_EXECUTE=1`` makes ``glue(chapter)`` execute just that chapter with nbclient
 instead of building the whole book: handy while editing one chapter.
@@ -60,7 +60,7 @@ def glue_values(nb) -> dict:
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """Train with one torch thread, as the book does (use with ``pytest.mark.usefixtures``)."""
-    from zerohero.runs import single_threaded
+    from zerohero.build.runs import single_threaded
     with single_threaded():
         yield
 
@@ -75,7 +75,7 @@ def names():
 @pytest.fixture(scope="session")
 def built_book():
     """Build the book once per session (warm and quick when `make book` ran before)."""
-    from zerohero import book
+    from zerohero.build import book
     log = io.StringIO()
     # ZEROHERO_TEST_PRETRAIN=0 skips the parallel training step (chapters train what they use).
     pretrain = os.environ.get("ZEROHERO_TEST_PRETRAIN", "1") != "0"
@@ -94,10 +94,10 @@ def executed(request):
     def get(chapter: str):
         if chapter not in cache:
             if direct:
-                from zerohero import book
+                from zerohero.build import book
                 cache[chapter] = book.execute(BOOK / f"{chapter}.md")
             else:
-                from zerohero import book
+                from zerohero.build import book
                 build = request.getfixturevalue("built_book")
                 cache[chapter] = book.executed_notebook(BOOK / f"{chapter}.md", build)
         return cache[chapter]
@@ -113,6 +113,6 @@ def glue(request, executed):
     """
     if os.environ.get("ZEROHERO_TEST_EXECUTE") == "1":
         return lambda chapter: glue_values(executed(chapter))
-    from zerohero.ledger import read_glue
+    from zerohero.build.ledger import read_glue
     build = request.getfixturevalue("built_book")
     return lambda chapter: read_glue(build / "jupyter_execute" / "book", chapter)

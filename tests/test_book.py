@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import BOOK, ROOT, chapters
-from zerohero import book
+from zerohero.build import book
 
 LECTURE_CHAPTERS = [c for c in chapters() if re.match(r"\d\d_", c)]
 NOTEBOOK_CHAPTERS = [c for c in chapters() if c != "references"]

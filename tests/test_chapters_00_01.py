@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 
 @pytest.fixture(scope="module")

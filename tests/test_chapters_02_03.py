@@ -13,7 +13,7 @@ import re
 import pytest
 
 from conftest import ROOT
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 LECTURE_2 = {
     "n_names": 32033, "min_len": 2, "max_len": 15, "n_bigrams": 228146,

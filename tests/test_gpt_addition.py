@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from zerohero.gpt.addition import IGNORE, TOKENIZER, accuracy, all_pairs, encode, problem
 from zerohero.gpt.model import GPT, GPTConfig, ModelError
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 
 @given(a=st.integers(0, 999), b=st.integers(0, 999))

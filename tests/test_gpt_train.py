@@ -1,6 +1,6 @@
 """zerohero.gpt.train: the lecture's loop and the chapter 7 experiments.
 
-The reproductions are read from the cached experiments (``zerohero.runs``): the book and these
+The reproductions are read from the cached experiments (``zerohero.build.runs``): the book and these
 tests share one training run. Expected values are the lecture's printed numbers.
 """
 
@@ -11,7 +11,7 @@ from zerohero.gpt.model import GPT, BigramLanguageModel, GPTConfig, ModelError
 from zerohero.gpt.text import TextData, get_batch
 from zerohero.gpt.train import (PRESETS, TrainConfig, TrainState, estimate_loss, make_optimizer,
                                 preset, train)
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 TEXT = "To be, or not to be, that is the question:\n" * 40
 

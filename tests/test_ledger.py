@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zerohero import ledger
-from zerohero.ledger import ENTRIES, Entry
+from zerohero.build import ledger
+from zerohero.build.ledger import ENTRIES, Entry
 
 CHECKED = [e for e in ENTRIES if e.expect != "differs"]
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zerohero import runs
+from zerohero.build import runs
 from zerohero.makemore import batchnorm as bn
 from zerohero.makemore.layers import BatchNorm1d, Linear, Tanh
 from zerohero.makemore.words import load_names, make_splits

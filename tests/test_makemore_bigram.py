@@ -20,7 +20,7 @@ from zerohero.makemore.bigram import (NeuralBigram, NGramCounts, bigram_pairs,
                                       lecture_log_likelihood, softmax_nll, train_neural_bigram)
 from zerohero.makemore.sampling import sample_words
 from zerohero.makemore.words import Vocabulary
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 SEED = 2147483647
 

@@ -15,7 +15,7 @@ import torch
 
 from zerohero.makemore import cli
 from zerohero.makemore.models import TYPES
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"bigram": [], "mlp": ["--n-embd", "4", "--n-hidden", "16"],

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from zerohero import runs
+from zerohero.build import runs
 from zerohero.makemore import diagnostics as dg
 
 matplotlib.use("Agg")  # the tests draw into memory only

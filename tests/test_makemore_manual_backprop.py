@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zerohero import runs
+from zerohero.build import runs
 from zerohero.makemore import manual_backprop as mb
 from zerohero.makemore.words import load_names, make_splits
 

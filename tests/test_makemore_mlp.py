@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from zerohero.makemore.mlp import (MLP, MLPConfig, lr_finder_experiment, split_losses,
                                    step_decay, train, uniform_loss)
 from zerohero.makemore.words import Vocabulary, build_examples, make_splits
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 SEED = 2147483647
 

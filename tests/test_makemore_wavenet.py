@@ -14,7 +14,7 @@ from hypothesis import given, settings, strategies as st
 
 from zerohero.makemore import wavenet as wn
 from zerohero.makemore.layers import BatchNorm1d, FlattenConsecutive
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 
 # These models are tiny: one thread is faster, and the runs are single-threaded too.
@@ -40,7 +40,7 @@ def test_parameter_counts_as_in_the_lecture(config, expected):
 
 
 def test_experiments_use_the_lectures_architectures():
-    from zerohero.runs import REGISTRY, discover
+    from zerohero.build.runs import REGISTRY, discover
     discover()
     for name, (_, n_params, _, _) in wn.LECTURE_LOG.items():
         c = REGISTRY[name].full_config({})

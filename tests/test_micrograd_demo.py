@@ -7,7 +7,7 @@ import numpy as np
 
 from zerohero.micrograd import demo
 from zerohero.micrograd.datasets import make_moons
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 # demo.ipynb printed these at step 0 and step 99.
 DEMO_STEP0, DEMO_STEP99 = 0.8958441028683222, 0.010978370135492717

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zerohero import runs
+from zerohero.build import runs
 
 CALLS = []
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from zerohero import scratch
-from zerohero.runs import run
+from zerohero.build.runs import run
 
 finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
 

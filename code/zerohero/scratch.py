@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zerohero.runs import experiment
 
 
 def make_blobs(n_per_class: int = 100, seed: int = 0, spread: float = 0.9,
@@ -121,7 +120,6 @@ def accuracy(model: TwoNeurons, X, y) -> float:
     return float((model.predict(X) == _labels(y, len(_points(X)))).mean())
 
 
-@experiment("scratch-two-neurons", cost=1)
 def train(seed: int = 0, n_per_class: int = 100, steps: int = 200, lr: float = 0.5) -> dict:
     """Gradient descent on the cross-entropy of a two-neuron layer, full batch (chapter 0)."""
     X, y = make_blobs(n_per_class, seed=seed)

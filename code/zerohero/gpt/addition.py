@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from zerohero.gpt.model import GPT, GPTConfig, ModelError
 from zerohero.gpt.text import CharTokenizer
 from zerohero.gpt.train import make_optimizer
-from zerohero.runs import experiment
 
 TOKENIZER = CharTokenizer("0123456789+=")
 IGNORE = -100  # F.cross_entropy's ignore_index: positions that are not part of the answer
@@ -58,7 +57,6 @@ def _number(s: str) -> int:
     return int(s) if s.isdigit() else -1  # an answer with '+' or '=' in it is simply wrong
 
 
-@experiment("gpt-addition", cost=15)
 def train_addition(digits: int = 2, seed: int = 1337, batch_size: int = 64,
                    max_iters: int = 1000, learning_rate: float = 1e-3, n_embd: int = 64,
                    n_head: int = 4, n_layer: int = 2, eval_interval: int = 100) -> dict:

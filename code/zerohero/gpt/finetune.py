@@ -13,7 +13,6 @@ import torch
 from zerohero.gpt.model import GPT
 from zerohero.gpt.text import TextData, load_shakespeare
 from zerohero.gpt.train import TrainConfig, preset, train
-from zerohero.runs import experiment, run
 
 
 def load_names_text(tokenizer) -> TextData:
@@ -22,16 +21,13 @@ def load_names_text(tokenizer) -> TextData:
     return TextData.from_text(read_text("names.txt"), tokenizer=tokenizer)
 
 
-@experiment("gpt-finetune-names", data=["tinyshakespeare.txt", "names.txt"], cost=25,
-            after=["gpt-small"])  # reads gpt-small's weights
-def finetune_names(max_iters: int = 500, eval_interval: int = 100, eval_iters: int = 50,
+def finetune_names(pretrained: dict, max_iters: int = 500, eval_interval: int = 100, eval_iters: int = 50,
                    scratch_lr: float = 1e-3, finetune_lr: float = 1e-3,
                    seed: int = 1337) -> dict:
     """EX3 of chapter 7: names from scratch vs. names after Shakespeare.
 
     Same steps, batches and learning rate: only the starting weights differ.
     """
-    pretrained = run("gpt-small")["state_dict"]
     data = load_names_text(load_shakespeare().tokenizer)
     model_cfg, _ = preset("small")
     results = {}
@@ -39,7 +35,7 @@ def finetune_names(max_iters: int = 500, eval_interval: int = 100, eval_iters: i
         torch.manual_seed(seed)
         model = GPT(model_cfg)
         if init == "pretrained":
-            model.load_state_dict(pretrained)
+            model.load_state_dict(pretrained["state_dict"])
         cfg = TrainConfig(batch_size=16, max_iters=max_iters, eval_interval=eval_interval,
                           eval_iters=eval_iters, learning_rate=lr, seed=seed)
         results[init] = train(model, data, cfg).history

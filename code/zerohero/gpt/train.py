@@ -19,7 +19,6 @@ from zerohero.gpt.milestones import STAGES, MilestoneModel
 from zerohero.gpt.model import (GPT, BigramLanguageModel, GPTConfig, ModelError, _loss,
                                 num_params)
 from zerohero.gpt.text import TextData, get_batch, load_shakespeare
-from zerohero.runs import experiment
 
 
 @dataclass
@@ -201,7 +200,6 @@ def _results(model, state: TrainState, sample: str, **extra) -> dict:
 # The book's experiments
 
 
-@experiment("gpt-bigram", data=["tinyshakespeare.txt"], cost=8)
 def bigram_baseline(seed: int = 1337, batch_size: int = 32, block_size: int = 8,
                     max_iters: int = 3000, eval_interval: int = 300, eval_iters: int = 200,
                     learning_rate: float = 1e-2, sample_chars: int = 500) -> dict:
@@ -243,16 +241,6 @@ def milestone(stage: str = "layernorm", seed: int = 1337, batch_size: int = 32,
     return _results(model, state, sample, stage=stage)
 
 
-# Each stage twice: with the corrected head_size ** -0.5 and with the video's n_embd ** -0.5.
-for _stage, _cost in zip(STAGES, (15, 15, 15, 35, 40, 45)):
-    for _suffix, _video in (("", False), ("-video-scale", True)):
-        experiment(f"gpt-{_stage}{_suffix}", data=["tinyshakespeare.txt"], cost=_cost,
-                   stage=_stage, video_scale=_video)(milestone)
-# Exercise 4: the final milestone with its input and output embeddings tied (GPT-2 does this).
-experiment("gpt-layernorm-tied", data=["tinyshakespeare.txt"], cost=45, stage="layernorm",
-           tie_weights=True)(milestone)
-
-
 def train_preset(name: str, data: TextData | None = None, **overrides) -> tuple[GPT, dict]:
     """Build and train a preset model on CPU as the lecture does; (model, results)."""
     data = data or load_shakespeare()
@@ -270,7 +258,6 @@ def train_preset(name: str, data: TextData | None = None, **overrides) -> tuple[
     return model, _results(model, state, "", config=model_cfg.to_dict(), train=cfg.to_dict())
 
 
-@experiment("gpt-small", data=["tinyshakespeare.txt"], cost=240)
 def small_gpt(max_iters: int = 5000, attention: str = "sdpa", sample_chars: int = 500) -> dict:
     """The lecture notebook's final model at CPU size: 209,729 parameters (chapter 7)."""
     data = load_shakespeare()

@@ -27,7 +27,6 @@ from zerohero.makemore.diagnostics import update_to_data
 from zerohero.makemore.fused_batchnorm import FusedLectureBatchNorm
 from zerohero.makemore.layers import BatchNorm1d, Linear, Module, Tanh
 from zerohero.makemore.words import Splits, load_names, make_splits
-from zerohero.runs import experiment
 
 SEED = 2147483647  # the lecture's torch.Generator seed
 
@@ -312,11 +311,6 @@ def _state(model: Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in vars(model).items() if isinstance(v, torch.Tensor)}
 
 
-@experiment("ch04-original", data=["names.txt"], cost=200, variant="original")
-@experiment("ch04-fix-softmax", data=["names.txt"], cost=200, variant="fix_softmax")
-@experiment("ch04-fix-tanh", data=["names.txt"], cost=200, variant="fix_tanh")
-@experiment("ch04-kaiming", data=["names.txt"], cost=200, variant="kaiming")
-@experiment("ch04-batchnorm", data=["names.txt"], cost=250, variant="batchnorm")
 def loss_log_run(variant: str = "batchnorm", steps: int = 200_000, batch_size: int = 32,
                  n_embd: int = 10, n_hidden: int = 200, block_size: int = 3,
                  seed: int = SEED) -> dict:
@@ -337,7 +331,6 @@ def loss_log_run(variant: str = "batchnorm", steps: int = 200_000, batch_size: i
     }
 
 
-@experiment("ch04-deep", data=["names.txt"], cost=30)
 def deep_run(steps: int = 1001, batch_size: int = 32, n_embd: int = 10, n_hidden: int = 100,
              block_size: int = 3, gain: float = 1.0, last_scale: float = 0.1,
              batchnorm: bool = True, seed: int = SEED) -> dict:
@@ -416,7 +409,6 @@ def first_step(model: Module, X: torch.Tensor, Y: torch.Tensor,
 # Exercises
 
 
-@experiment("ch04-zero-init", data=["names.txt"], cost=35)
 def zero_init_run(steps: int = 20_000, batch_size: int = 32, n_embd: int = 10,
                   n_hidden: int = 200, block_size: int = 3, seed: int = SEED) -> dict:
     """Exercise: every weight and bias of the MLP set to zero, then trained (chapter 4)."""

@@ -13,7 +13,6 @@ import torch
 import torch.nn.functional as F
 
 from zerohero.makemore.words import Vocabulary, build_examples, load_names
-from zerohero.runs import experiment
 
 LECTURE_SEED = 2147483647
 
@@ -197,10 +196,6 @@ def train_neural_bigram(model: NeuralBigram, xs, ys, steps: int = 100, lr: float
     return losses.tolist()
 
 
-@experiment("bigram_nn", data=["names.txt"], cost=12)  # cost: CPU seconds measured
-@experiment("bigram_nn_index", data=["names.txt"], cost=10, inputs="index")
-@experiment("bigram_nn_cross_entropy", data=["names.txt"], cost=6, inputs="index",
-            loss="cross_entropy")
 def neural_bigram_experiment(steps: int = 100, lr: float = 50.0, reg: float = 0.01,
                              seed: int = LECTURE_SEED, inputs: str = "one_hot",
                              loss: str = "manual") -> dict:

@@ -29,7 +29,6 @@ from zerohero.makemore.models import (OPTIONS, TYPES, build_model, count_paramet
                                       generate, to_device)
 from zerohero.makemore.wavenet import load_state_dict, state_dict
 from zerohero.makemore.words import Vocabulary, WordsError, read_words, split_words
-from zerohero.runs import experiment
 
 CHECKPOINT = "model.pt"
 TRAIN_EVAL_WORDS = 5000  # the final report's training loss reads at most this many words
@@ -522,12 +521,6 @@ def main(argv=None) -> int:
 COMPARE_STEPS = 4000
 
 
-@experiment("makemore_bigram", data=["names.txt"], cost=5, type="bigram")
-@experiment("makemore_mlp", data=["names.txt"], cost=10, type="mlp")
-@experiment("makemore_wavenet", data=["names.txt"], cost=35, type="wavenet")
-@experiment("makemore_rnn", data=["names.txt"], cost=15, type="rnn")
-@experiment("makemore_gru", data=["names.txt"], cost=30, type="gru")
-@experiment("makemore_transformer", data=["names.txt"], cost=130, type="transformer")
 def compare(type: str = "transformer", max_steps: int = COMPARE_STEPS, batch_size: int = 32,
             learning_rate: float | None = None, seed: int = 42, num_samples: int = 20) -> dict:
     """One ``--type`` trained on names.txt as the command line trains it (appendix)."""
@@ -551,7 +544,6 @@ def compare(type: str = "transformer", max_steps: int = COMPARE_STEPS, batch_siz
     }
 
 
-@experiment("makemore_cli_demo", cost=15)
 def cli_demo(type: str = "gru", max_steps: int = 400, learning_rate: float = 0.003,
              seed: int = 42) -> dict:
     """The command line as a new user runs it, on a word list nobody prepared for it: the names

@@ -23,7 +23,6 @@ import torch.nn.functional as F
 
 from zerohero.makemore import fused_sgd, welford
 from zerohero.makemore.words import load_names, make_splits
-from zerohero.runs import experiment
 
 SEED = 2147483647  # the lecture's generator seed
 BN_SEED = 42  # the lecture drew bngain and bnbias from the unseeded global generator
@@ -346,7 +345,6 @@ def split_loss(p: Params, bnmean: torch.Tensor, bnvar: torch.Tensor, X: torch.Te
     return F.cross_entropy(logits, Y).item()
 
 
-@experiment("ch05-manual-backprop", data=["names.txt"], cost=300)
 def manual_train(steps: int = 200_000, batch_size: int = 32, n_embd: int = 10,
                  n_hidden: int = 200, block_size: int = 3, seed: int = SEED,
                  bn_seed: int = BN_SEED) -> dict:

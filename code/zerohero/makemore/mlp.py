@@ -19,7 +19,6 @@ import torch.nn.functional as F
 from zerohero.makemore import fast_train
 from zerohero.makemore.sampling import mean_nll
 from zerohero.makemore.words import load_names, make_splits
-from zerohero.runs import experiment
 
 LECTURE_SEED = 2147483647
 INITS = ("lecture", "calibrated")
@@ -176,11 +175,6 @@ def split_losses(model: MLP, splits) -> dict[str, float]:
 TUNED = dict(init="calibrated", block_size=4, steps=100_000, batch_size=64, lr_decay_at=70_000)
 
 
-@experiment("mlp", data=["names.txt"], cost=47)  # cost: CPU seconds measured
-@experiment("mlp_emb2", data=["names.txt"], cost=13, n_embd=2, n_hidden=300, steps=50_000,
-            lr_decay_at=40_000)
-@experiment("mlp_tuned", data=["names.txt"], cost=30, **TUNED)
-@experiment("mlp_tuned_direct", data=["names.txt"], cost=35, direct=True, **TUNED)
 def mlp_experiment(block_size: int = 3, n_embd: int = 10, n_hidden: int = 200,
                    init: str = "lecture", direct: bool = False, steps: int = 200_000,
                    batch_size: int = 32, lr: float = 0.1, lr_decay_at: int = 100_000,
@@ -203,7 +197,6 @@ def mlp_experiment(block_size: int = 3, n_embd: int = 10, n_hidden: int = 200,
             "n_params": model.num_parameters(), **split_losses(model, splits)}
 
 
-@experiment("mlp_lr_finder", data=["names.txt"], cost=1)
 def lr_finder_experiment(n_embd: int = 2, n_hidden: int = 100, steps: int = 1000,
                          lre_min: float = -3.0, lre_max: float = 0.0, batch_size: int = 32,
                          seed: int = LECTURE_SEED) -> dict:

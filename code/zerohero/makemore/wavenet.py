@@ -24,7 +24,6 @@ import torch.nn.functional as F
 from zerohero.makemore import fast_train
 from zerohero.makemore.layers import (BatchNorm1d, Embedding, Flatten, FlattenConsecutive,
                                       Linear, Module, Sequential, Tanh)
-from zerohero.runs import experiment
 
 
 @dataclass
@@ -236,14 +235,6 @@ LECTURE_FINAL_LOGGED = [3.3167, 2.0576, 2.0723, 2.5134, 2.1476, 1.7836, 2.2592, 
                         1.6476, 1.8555]
 
 
-@experiment("wavenet_original", data=["names.txt"], cost=75,
-            block_size=3, n_embd=10, n_hidden=200, hierarchical=False)
-@experiment("wavenet_context8", data=["names.txt"], cost=80,
-            block_size=8, n_embd=10, n_hidden=200, hierarchical=False)
-@experiment("wavenet_hierarchical_bnbug", data=["names.txt"], cost=70,
-            n_embd=10, n_hidden=68, bn_reduce_time=False)
-@experiment("wavenet_hierarchical", data=["names.txt"], cost=70, n_embd=10, n_hidden=68)
-@experiment("wavenet_scaled", data=["names.txt"], cost=200, n_embd=24, n_hidden=128)
 def performance_log(block_size: int = 8, n_embd: int = 24, n_hidden: int = 128,
                     hierarchical: bool = True, bn_reduce_time: bool = True,
                     max_steps: int = 200_000, batch_size: int = 32, seed: int = 42) -> dict:

@@ -14,7 +14,6 @@ import random
 from zerohero.micrograd.datasets import make_moons
 from zerohero.micrograd.engine import Value, gc_paused
 from zerohero.micrograd.nn import MLP
-from zerohero.runs import experiment
 
 # The lecture's four examples and their targets.
 LECTURE_XS = [
@@ -70,7 +69,6 @@ def squared_error(model: MLP, xs, ys) -> Value:
     return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
 
 
-@experiment("micrograd-tiny", cost=1)
 def train_tiny(seed: int = 42, steps: int = 50, lr: float = 0.1) -> dict:
     """The lecture's MLP(3, [4, 4, 1]) on its four examples: gradient descent on the squared
     error (chapter 1). The lecture did not seed ``random``; we do."""
@@ -115,7 +113,6 @@ def max_margin_loss(model: MLP, X, y, alpha: float = 1e-4):
     return total_loss, sum(accuracy) / len(accuracy)
 
 
-@experiment("micrograd-moons", cost=30)
 def train_moons(seed: int = 1337, n_samples: int = 100, noise: float = 0.1, steps: int = 100,
                 alpha: float = 1e-4) -> dict:
     """micrograd's demo: SGD on the max-margin loss, learning rate 1.0 decaying linearly to

@@ -276,3 +276,28 @@ ENTRIES: list[Entry] = [
           why="the lecture's small run used the n_embd scale on other hardware; ours is seeded"),
     Entry(GPT, "full model: parameters (not trained on CPU)", "full_params", 10_788_929),
 ]
+
+BY_KEY: dict[tuple[str, str], Entry] = {(e.chapter, e.key): e for e in ENTRIES}
+
+
+def entry(chapter: str, key: str) -> Entry:
+    """The ledger's row for a chapter's glue key."""
+    try:
+        return BY_KEY[chapter, key]
+    except KeyError:
+        raise KeyError(f"the ledger has no row for {chapter}::{key}") from None
+
+
+def lecture(chapter: str, key: str):
+    """The number the lecture printed for a chapter's glue key (the one place it is
+    typed)."""
+    return entry(chapter, key).lecture
+
+
+def check(chapter: str, key: str, ours) -> None:
+    """Assert that ``ours`` agrees with the lecture as the ledger's row promises: equal at
+    the printed digits, or within the stated tolerance."""
+    row = entry(chapter, key)
+    shown, ok = mark(row, ours)
+    assert ok, (f"{chapter}::{key} ({row.quantity}): ours {ours!r}, lecture "
+                f"{row.lecture!r}: {shown}")

@@ -1,6 +1,6 @@
 """The book's chapters and the lectures they follow: one place for titles and links.
 
-Read by the book's Sphinx extension (``zerohero.book``), which puts the video, the lecture's
+Read by the book's Sphinx extension (``zerohero.build.book``), which puts the video, the lecture's
 original notebook and the reading time under each chapter's title.
 """
 

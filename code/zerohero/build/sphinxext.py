@@ -19,8 +19,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from zerohero import ledger
-from zerohero.chapters import BY_NAME, WORDS_PER_MINUTE
+from zerohero.build import ledger
+from zerohero.build.chapters import BY_NAME, WORDS_PER_MINUTE
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def offer_executed_notebook(app, pagename, templatename, context, doctree):
     if not (build / "jupyter_execute" / f"{pagename}.ipynb").exists() or not source.exists():
         return  # not an executed notebook page
     import nbformat
-    from zerohero.book import executed_notebook
+    from zerohero.build.book import executed_notebook
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(executed_notebook(source, build), str(target))

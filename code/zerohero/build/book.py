@@ -1,11 +1,11 @@
 """Build the book, or execute one chapter while editing it.
 
-``python -m zerohero.book build``: fetch the data, train every cached experiment (both cores),
+``python -m zerohero.build.book build``: fetch the data, train every cached experiment (both cores),
 drop the execution cache when ``code/`` or ``data/`` changed since the last build (the cache
 hashes only a notebook's code cells, so it would otherwise serve stale outputs), then run
 ``jupyter-book build . --all -W --keep-going``.
 
-``python -m zerohero.book execute book/03_mlp.md``: run one chapter's cells in a fresh kernel
+``python -m zerohero.build.book execute book/03_mlp.md``: run one chapter's cells in a fresh kernel
 (as the build does) and report errors and stderr output, without building HTML.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BUILD = ROOT / "_build"
 STAMP = ".zerohero-inputs"  # in the build folder: hash of code/ and data/ at the last build
 
@@ -55,7 +55,7 @@ def write_stamp(build: Path = BUILD, root: Path = ROOT) -> None:
 
 
 KERNEL_CONFIG = """\
-# Written by zerohero.book: chapters' kernels log errors only. ipykernel otherwise warns on
+# Written by zerohero.build.book: chapters' kernels log errors only. ipykernel otherwise warns on
 # every start that its local TCP sockets are unencrypted, which would be a warning in the build.
 c.IPKernelApp.log_level = "ERROR"
 """
@@ -145,7 +145,8 @@ def pre_execute(pages: list[Path], build_dir: Path = BUILD, jobs: int | None = N
 def build(pretrain: bool = True, jobs: int | None = None, toc: Path | None = None,
           root: Path = ROOT) -> int:
     """Fetch data, pretrain the experiments, drop a stale execution cache, run jupyter-book."""
-    from zerohero import data, runs
+    from zerohero import data
+    from zerohero.build import runs
     start = time.perf_counter()
     for name in sorted(data.manifest()):
         data.fetch(name)
@@ -201,7 +202,7 @@ def stderr_outputs(nb) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zerohero.book", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m zerohero.build.book", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the whole book into _build/html")
     b.add_argument("--no-pretrain", action="store_true",

@@ -1,0 +1,25 @@
+"""Chapter 7: the bigram baseline, the lecture's milestones, the small GPT and the
+exercises."""
+
+from zerohero.experiments import Experiment
+from zerohero.gpt import addition, finetune, train
+from zerohero.gpt.milestones import STAGES
+
+SHAKESPEARE = ("tinyshakespeare.txt",)
+
+EXPERIMENTS = [
+    Experiment("gpt-bigram", train.bigram_baseline, data=SHAKESPEARE),
+    # each milestone with the corrected head_size ** -0.5 and the video's n_embd ** -0.5
+    *[Experiment(f"gpt-{stage}{suffix}", train.milestone,
+                 dict(stage=stage, video_scale=video), data=SHAKESPEARE)
+      for stage in STAGES
+      for suffix, video in (("", False), ("-video-scale", True))],
+    # exercise 4: input and output embeddings tied, as GPT-2 does
+    Experiment("gpt-layernorm-tied", train.milestone,
+               dict(stage="layernorm", tie_weights=True), data=SHAKESPEARE),
+    Experiment("gpt-small", train.small_gpt, data=SHAKESPEARE),
+    Experiment("gpt-finetune-names", finetune.finetune_names,
+               data=SHAKESPEARE + ("names.txt",),
+               reads={"pretrained": "gpt-small"}),
+    Experiment("gpt-addition", addition.train_addition),
+]
