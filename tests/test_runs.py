@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from zerohero.build import runs
+from zerohero.experiments import Experiment
 
 CALLS = []
 
@@ -25,8 +26,9 @@ def registry(tmp_path, monkeypatch):
     # Importing the package's modules now would register the real experiments in this
     # throw-away registry (and never again in the real one).
     monkeypatch.setattr(runs, "discover", lambda: None)
-    runs.experiment("toy-short", steps=2)(toy)
-    runs.experiment("toy-long", steps=5, cost=10)(toy)
+    runs.register(Experiment("toy-short", toy, dict(steps=2)))
+    runs.register(Experiment("toy-long", toy, dict(steps=5)))
+    monkeypatch.setitem(runs.MEASURED_SECONDS, "toy-long", 10)
     CALLS.clear()
     return tmp_path / "runs"
 
@@ -66,8 +68,7 @@ def test_dependencies_follow_imports_transitively():
     assert {"makemore/mlp.py", "makemore/words.py", "makemore/sampling.py", "data.py",
             "makemore/__init__.py", "__init__.py"} <= deps
     assert "gpt/model.py" not in deps and "micrograd/engine.py" not in deps
-    # mlp imports runs (for @experiment), but runs only schedules: editing it retrains nothing
-    assert "runs.py" not in deps
+    assert not any(d.startswith(("build/", "experiments/")) for d in deps)
 
 
 def test_source_hash_changes_with_a_dependency(tmp_path, monkeypatch):
@@ -95,7 +96,7 @@ def test_unknown_option_and_unknown_experiment_are_clear_errors(registry):
     with pytest.raises(KeyError, match="no experiment named 'nope'"):
         runs.run("nope")
     with pytest.raises(TypeError, match="has no parameter"):
-        runs.experiment("bad", lr=1)(toy)
+        runs.register(Experiment("bad", toy, dict(lr=1)))
 
 
 def test_damaged_cache_file_is_retrained(registry):
@@ -108,7 +109,7 @@ def test_damaged_cache_file_is_retrained(registry):
 
 
 def test_results_must_be_a_dict(registry):
-    runs.experiment("not-a-dict")(lambda: 1.0)
+    runs.register(Experiment("not-a-dict", lambda: 1.0))
     with pytest.raises(TypeError, match="not a dict"):
         runs.run("not-a-dict")
 
@@ -117,12 +118,13 @@ def test_train_all_trains_missing_runs_in_order_of_cost(registry, capsys):
     runs.run("toy-short")
     timings = runs.train_all(["toy-short", "toy-long"], jobs=1)
     assert list(timings) == ["toy-long"]  # toy-short was cached
-    assert "1 of 2 experiments cached" in capsys.readouterr().out
+    assert "1 of 2 experiments cached" in capsys.readouterr().err
 
 
 def test_training_is_single_threaded_and_restores_threads(registry):
     seen = []
-    runs.experiment("threads")(lambda: {"threads": seen.append(torch.get_num_threads()) or 0})
+    runs.register(Experiment(
+        "threads", lambda: {"threads": seen.append(torch.get_num_threads()) or 0}))
     before = torch.get_num_threads()
     runs.run("threads")
     assert seen == [1] and torch.get_num_threads() == before
@@ -132,8 +134,8 @@ def test_every_registered_experiment_is_well_formed():
     runs.discover()
     assert runs.REGISTRY, "no experiments registered"
     for name, exp in runs.REGISTRY.items():
-        assert exp.cost > 0, name
-        exp.full_config({})  # presets name real parameters
+        assert exp.module.startswith("zerohero.experiments."), name
+        runs.full_config(exp, {})  # presets name real parameters
 
 
 def test_measured_seconds_name_real_experiments():
@@ -143,10 +145,10 @@ def test_measured_seconds_name_real_experiments():
     assert all(seconds > 0 for seconds in runs.MEASURED_SECONDS.values())
 
 
-def _reader(steps: int = 1):
+def _reader(base: dict, steps: int = 1):
     """An experiment that reads another's result (as gpt-finetune-names reads gpt-small's)."""
     CALLS.append(("reader", steps))
-    return {"base": runs.run("toy-long")["loss"] + steps}
+    return {"base": base["loss"] + steps}
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -155,18 +157,75 @@ def test_an_experiment_starts_after_the_ones_it_reads(registry, monkeypatch, job
     # the pool's processes would import the real registry: threads share this test's toy one
     monkeypatch.setattr(runs, "ProcessPoolExecutor",
                         lambda n, mp_context=None: ThreadPoolExecutor(n))
-    runs.experiment("reader", cost=1000, after=["toy-long"])(_reader)  # "longest": first, if
+    runs.register(Experiment("reader", _reader, reads={"base": "toy-long"}))
+    monkeypatch.setitem(runs.MEASURED_SECONDS, "reader", 1000)  # "longest": first, if
     timings = runs.train_all(["reader", "toy-long", "toy-short"], jobs=jobs)  # it could be
     assert set(timings) == {"reader", "toy-long", "toy-short"}
     assert CALLS.index((5, 0)) < CALLS.index(("reader", 1))  # toy-long, then the reader
     assert CALLS.count((5, 0)) == 1  # and toy-long was trained once, not again for the reader
 
 
-def test_after_must_name_experiments_and_must_not_go_round(registry):
-    runs.experiment("orphan", after=["no-such-run"])(_reader)
+def test_reads_must_name_experiments_and_must_not_go_round(registry):
+    runs.register(Experiment("orphan", _reader, reads={"base": "no-such-run"}))
     with pytest.raises(KeyError, match="no-such-run"):
         runs.train_all(["orphan"], jobs=1)
-    runs.experiment("chicken", after=["egg"])(_reader)
-    runs.experiment("egg", after=["chicken"])(_reader)
+    runs.register(Experiment("chicken", _reader, reads={"base": "egg"}))
+    runs.register(Experiment("egg", _reader, reads={"base": "chicken"}))
     with pytest.raises(RuntimeError, match="cycle"):
         runs.train_all(["chicken", "egg"], jobs=1)
+
+
+def test_the_key_of_a_reader_follows_what_it_reads(registry, monkeypatch):
+    runs.register(Experiment("reader", _reader, reads={"base": "toy-long"}))
+    key = runs.result_path("reader").name
+    monkeypatch.setattr(runs.REGISTRY["toy-long"], "config", dict(steps=6))
+    assert runs.result_path("reader").name != key
+    assert runs.run("reader")["base"] == runs.run("toy-long")["loss"] + 1
+
+
+LESSONS = ["scratch", "micrograd", "makemore", "gpt", "data", "plotting"]
+
+
+def _package_imports(path):
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_lessons_import_nothing_from_the_floors_above(lesson):
+    """build -> experiments -> lessons: a lesson never imports the cache, the book driver,
+    the ledger or the experiments."""
+    root = runs.PACKAGE_DIR
+    files = sorted((root / lesson).rglob("*.py")) if (root / lesson).is_dir() \
+        else [root / f"{lesson}.py"]
+    assert files
+    for path in files:
+        for module in _package_imports(path):
+            assert not module.startswith(("zerohero.build", "zerohero.experiments")), \
+                f"{path.relative_to(root)} imports {module}"
+
+
+def test_experiments_import_no_build_machinery():
+    for path in sorted((runs.PACKAGE_DIR / "experiments").glob("*.py")):
+        for module in _package_imports(path):
+            assert not module.startswith("zerohero.build"), \
+                f"{path.name} imports {module}"
+
+
+def test_every_chapter_module_is_listed():
+    """Experiments are listed explicitly: a chapter module left out would never train."""
+    from zerohero import experiments
+    files = {p.stem for p in (runs.PACKAGE_DIR / "experiments").glob("*.py")}
+    assert set(experiments.MODULES) == files - {"__init__"}
+
+
+def test_nothing_is_compiled_at_run_time():
+    import re
+    for path in sorted(runs.PACKAGE_DIR.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"ctypes|cbuild|fused_", text), path

@@ -214,9 +214,19 @@ def source_hash(module: str = "zerohero") -> str:
     return _source_hashes[module]
 
 
+def check_reads(name: str, path: tuple[str, ...] = ()) -> None:
+    """Every experiment that ``name`` reads exists, and none reads itself round a loop."""
+    if name in path:
+        raise RuntimeError(f"experiments {list(path)} read each other in a cycle; "
+                           f"nothing can train them")
+    for other in lookup(name).reads.values():
+        check_reads(other, path + (name,))
+
+
 def cache_key(name: str, config: dict[str, Any]) -> str:
     from zerohero.data import sha256s
     exp = lookup(name)
+    check_reads(name)
     payload = json.dumps({"name": name, "config": config,
                           "source": source_hash(exp.module),
                           "data": sha256s(exp.data) if exp.data else {},
@@ -372,10 +382,6 @@ def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]
     finally:
         if bar is not None:
             bar.close()
-    stuck = [n for n in todo if n not in timings]
-    if stuck:
-        raise RuntimeError(f"experiments {stuck} wait for each other (what they read "
-                           f"forms a cycle); nothing trained them")
     if todo:
         print(f"runs: trained {len(todo)} in {time.perf_counter() - start:.1f} s wall",
               file=out, flush=True)
