@@ -1,8 +1,9 @@
 """The built site in a real browser: headless Chromium over every page, offline.
 
 Each page must load with no console errors, load every image, typeset its math (no raw TeX
-left), make no request that leaves localhost, list every chapter in the sidebar; the search page
-must find "BatchNorm". Screenshots of every page go to ``_build/screenshots/``.
+left), make no request that leaves localhost, list every chapter in the sidebar, and show no
+code block that scrolls sideways at 1280 px; the search page must find "BatchNorm".
+Screenshots of every page go to ``_build/screenshots/``.
 
 Needs Debian's chromium (``apt-get install chromium``). Without it the tests skip, except where
 ``ZEROHERO_REQUIRE_BROWSER=1`` (CI) makes a missing browser a failure.
@@ -114,6 +115,11 @@ def test_page_in_browser(chapter, site, browser, built_book):
         text = page.evaluate("document.querySelector('main').innerText")
         for raw in ("$$", "\\(", "\\begin{", "\\frac"):
             assert raw not in text, f"untypeset math ({raw!r}) on the page"
+        # Listings and outputs fit the page: nothing scrolls sideways at 1280 px.
+        wide = page.evaluate("""Array.from(document.querySelectorAll('main pre'))
+            .filter(p => p.scrollWidth > p.clientWidth + 1)
+            .map(p => p.innerText.split('\\n').sort((a, b) => b.length - a.length)[0])""")
+        assert wide == [], f"{len(wide)} code blocks scroll sideways; widest lines: {wide[:5]}"
         sidebar = page.evaluate("Array.from(document.querySelectorAll('.bd-sidebar-primary a'))"
                                 ".map(a => a.getAttribute('href'))")
         for other in PAGES:
