@@ -9,7 +9,6 @@ instead of building the whole book: handy while editing one chapter.
 
 from __future__ import annotations
 
-import ast
 import io
 import os
 from contextlib import redirect_stdout
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from zerohero.build.book import glue_values
 
 # Property tests draw the same examples on every run (CI included): a failure found once is
 # found again, and a green run means the same thing everywhere.
@@ -33,28 +34,6 @@ def chapters() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
     return [Path(f).name for f in files]
-
-
-def glue_values(nb) -> dict:
-    """``{name: value}`` of every ``myst_nb.glue`` output of an executed notebook."""
-    values = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is None:
-                continue
-            # glue(..., display=False) stores it under "application/papermill.record/text/plain"
-            markdown = next((v for k, v in out["data"].items() if k.endswith("text/markdown")),
-                            None)
-            if markdown is not None:  # a glued Markdown table: its source, as in the build
-                values[name] = markdown
-                continue
-            text = next((v for k, v in out["data"].items() if k.endswith("text/plain")), "")
-            try:
-                values[name] = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                values[name] = text  # figures, tables: keep the repr
-    return values
 
 
 @pytest.fixture(scope="module")

@@ -189,6 +189,29 @@ def execute(path: Path, timeout: int = 1200):
     return nb
 
 
+def glue_values(nb) -> dict:
+    """``{name: value}`` of every ``myst_nb.glue`` output of an executed notebook."""
+    import ast
+    values = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is None:
+                continue
+            data = out.get("data", {})
+            markdown = next((v for k, v in data.items()
+                             if k.endswith("text/markdown")), None)
+            if markdown is not None:
+                values[name] = markdown
+                continue
+            text = next((v for k, v in data.items() if k.endswith("text/plain")), "")
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text
+    return values
+
+
 def stderr_outputs(nb) -> list[str]:
     """Text written to stderr by cells not tagged ``remove-stderr`` (the build warns on these)."""
     found = []
