@@ -47,6 +47,12 @@ CHAPTERS = [
     Chapter("07_gpt", "Let's build GPT: from scratch, in code, spelled out",
             "https://www.youtube.com/watch?v=kCc8FmEb1nY",
             "https://github.com/karpathy/ng-video-lecture/blob/master/gpt.py"),
+    Chapter("08_tokenizer", "Let's build the GPT Tokenizer",
+            "https://www.youtube.com/watch?v=zduSFxRajkE",
+            "https://github.com/karpathy/minbpe"),
+    Chapter("09_gpt2", "Let's reproduce GPT-2 (124M)",
+            "https://www.youtube.com/watch?v=l8pRSuU81PU",
+            "https://github.com/karpathy/build-nanogpt/blob/master/train_gpt2.py"),
 ]
 
 BY_NAME = {c.docname: c for c in CHAPTERS}

@@ -23,6 +23,8 @@ MODULES = [
     "ch06_wavenet",
     "makemore_models",
     "ch07_gpt",
+    "ch08_tokenizer",
+    "ch09_gpt2",
 ]
 
 
