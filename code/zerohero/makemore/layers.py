@@ -1,9 +1,10 @@
-"""From-scratch layers with a torch.nn-like interface (chapter 4, extended in chapter 6).
+"""Layers written from scratch with a torch.nn-like interface.
 
-Written as in the lectures ("PyTorchifying the code"): plain classes holding tensors,
-``__call__`` for the forward pass, ``parameters()`` for the optimiser and a ``training`` flag.
-Default arguments follow the lectures so that their numbers reproduce; where the lectures
-differ from ``torch.nn`` the docstring says so.
+As in the lectures ("PyTorchifying the code"): plain classes holding
+tensors, ``__call__`` for the forward pass, ``parameters()`` for the update
+and a ``training`` flag. Chapter 4 introduces them, chapter 6 adds the rest.
+Defaults follow the lectures so that their numbers reproduce; where the
+lectures differ from ``torch.nn`` the docstring says so.
 """
 
 from __future__ import annotations
@@ -33,15 +34,16 @@ class Module:
 
 
 class Linear(Module):
-    """``x @ W + b`` with W drawn from N(0, 1/fan_in) (chapter 4).
+    """``x @ W + b`` with W drawn from N(0, 1/fan_in).
 
-    Weight is (fan_in, fan_out), as in the lecture: the transpose of torch.nn.Linear's.
-    ``generator`` makes the draw come from the lecture's ``g`` (part 3); ``None`` uses the
-    global generator (part 5, ``torch.manual_seed(42)``).
+    The weight is (fan_in, fan_out), as in the lecture: the transpose of
+    torch.nn.Linear's. ``generator=None`` draws from the global generator
+    (part 5 seeds it with ``torch.manual_seed(42)``).
     """
 
-    def __init__(self, fan_in: int, fan_out: int, bias: bool = True, generator=None):
-        self.weight = torch.randn((fan_in, fan_out), generator=generator) / fan_in**0.5
+    def __init__(self, fan_in, fan_out, bias=True, generator=None):
+        self.weight = torch.randn((fan_in, fan_out),
+                                  generator=generator) / fan_in**0.5
         self.bias = torch.zeros(fan_out) if bias else None
 
     def __call__(self, x):
@@ -55,20 +57,23 @@ class Linear(Module):
 
 
 class BatchNorm1d(Module):
-    """Batch normalisation (Ioffe & Szegedy 2015) as written in the lectures (chapter 4).
+    """Batch normalisation (Ioffe & Szegedy 2015) as in the lectures.
 
-    Training normalises with the batch statistics and updates running estimates with
-    ``momentum``; evaluation uses the running estimates. Two choices follow the lectures:
+    Training normalises with the batch's statistics and moves running
+    estimates towards them by ``momentum``; evaluation uses the running
+    estimates. Two choices follow the lectures:
 
-    - ``correction=1``: the lecture's ``x.var(0, keepdim=True)`` is torch's unbiased variance.
-      ``torch.nn.BatchNorm1d`` normalises with the biased variance (``correction=0``) and keeps
-      the unbiased one in its running estimate; pass ``correction=0`` to match it exactly.
-    - 3-D input (batch, time, channels) is reduced over dims (0, 1) (chapter 6's fix).
-      ``reduce_time=False`` reproduces the lecture's bug: statistics over dim 0 only.
+    - ``correction=1``: the lecture's ``x.var(0, keepdim=True)`` is torch's
+      unbiased variance. ``torch.nn.BatchNorm1d`` normalises with the biased
+      one (``correction=0``) and keeps the unbiased one as its running
+      estimate; ``correction=0`` matches it.
+    - 3-D input (batch, time, channels) is reduced over dims (0, 1)
+      (chapter 6's fix). ``reduce_time=False`` is the lecture's bug:
+      statistics over dim 0 only.
     """
 
-    def __init__(self, dim: int, eps: float = 1e-5, momentum: float = 0.1,
-                 correction: int = 1, reduce_time: bool = True):
+    def __init__(self, dim, eps=1e-5, momentum=0.1, correction=1,
+                 reduce_time=True):
         self.eps, self.momentum = eps, momentum
         self.correction, self.reduce_time = correction, reduce_time
         self.training = True
@@ -78,9 +83,6 @@ class BatchNorm1d(Module):
         self.running_var = torch.ones(dim)
 
     def __call__(self, x):
-        if x.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d expects (batch, channels) or (batch, time, channels) "
-                             f"input, got shape {tuple(x.shape)}")
         if self.training:
             dim = (0, 1) if x.ndim == 3 and self.reduce_time else 0
             xmean = x.mean(dim, keepdim=True)
@@ -90,18 +92,13 @@ class BatchNorm1d(Module):
         xhat = (x - xmean) / torch.sqrt(xvar + self.eps)
         self.out = self.gamma * xhat + self.beta
         if self.training:
-            self.update_running(x, dim, xmean, xvar)
+            with torch.no_grad():
+                if self.correction != 1:  # the running estimate is unbiased
+                    xvar = x.var(dim, keepdim=True, correction=1)
+                m = self.momentum
+                self.running_mean = (1 - m) * self.running_mean + m * xmean
+                self.running_var = (1 - m) * self.running_var + m * xvar
         return self.out
-
-    @torch.no_grad()
-    def update_running(self, x, dim, xmean, xvar):
-        """Move the running estimates towards this batch's statistics by ``momentum``."""
-        m = self.momentum
-        # The running estimate is always the unbiased variance, as in torch.nn.
-        if self.correction != 1:
-            xvar = x.var(dim, keepdim=True, correction=1)
-        self.running_mean = (1 - m) * self.running_mean + m * xmean
-        self.running_var = (1 - m) * self.running_var + m * xvar
 
     def parameters(self):
         return [self.gamma, self.beta]
@@ -114,10 +111,11 @@ class Tanh(Module):
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` rows drawn from N(0, 1) (chapter 6)."""
+    """A lookup table of ``num_embeddings`` rows drawn from N(0, 1)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, generator=None):
-        self.weight = torch.randn((num_embeddings, embedding_dim), generator=generator)
+    def __init__(self, num_embeddings, embedding_dim, generator=None):
+        self.weight = torch.randn((num_embeddings, embedding_dim),
+                                  generator=generator)
 
     def __call__(self, ix):
         self.out = self.weight[ix]
@@ -128,19 +126,18 @@ class Embedding(Module):
 
 
 class FlattenConsecutive(Module):
-    """Concatenate ``n`` consecutive time steps: (B, T, C) -> (B, T/n, C*n) (chapter 6).
+    """Concatenate ``n`` consecutive steps: (B, T, C) -> (B, T/n, C*n).
 
-    A time dimension of 1 is squeezed away, giving (B, C*n), as in the lecture.
+    A time dimension of 1 is squeezed away, giving (B, C*n), as in the
+    lecture.
     """
 
-    def __init__(self, n: int):
+    def __init__(self, n):
         self.n = n
 
     def __call__(self, x):
         B, T, C = x.shape
-        if T % self.n:
-            raise ValueError(f"FlattenConsecutive({self.n}) needs a time dimension divisible "
-                             f"by {self.n}, got shape {tuple(x.shape)}")
+        assert T % self.n == 0, (T, self.n)
         x = x.view(B, T // self.n, C * self.n)
         if x.shape[1] == 1:
             x = x.squeeze(1)
@@ -157,7 +154,7 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    """Apply ``layers`` in order (chapter 6)."""
+    """Apply ``layers`` in order."""
 
     def __init__(self, layers):
         self.layers = list(layers)
