@@ -67,7 +67,9 @@ def read_glue(folder: Path, chapter: str) -> dict:
     """The values a chapter glued, from myst-nb's ``<chapter>.glue.json`` in ``folder``."""
     path = Path(folder) / f"{chapter}.glue.json"
     if not path.exists():
-        return {}
+        raise FileNotFoundError(
+            f"{chapter} glued nothing: {path} is missing. A chapter with ledger rows must "
+            f"glue their keys (myst_nb.glue) and be part of the build")
     out = {}
     for key, item in json.loads(path.read_text()).items():
         data = item.get("data", {})
