@@ -1,4 +1,13 @@
-"""Shared fixtures: the built book and the values its chapters glue.
+"""Shared fixtures: the built book, the values its chapters glue, the trained runs; and
+the test tiers.
+
+Every test is marked with one tier, from the fixtures it uses:
+
+- ``book``: needs the built book or the browser (``built_book``, ``executed``, ``glue``,
+  ``site``, ``browser``);
+- ``runs``: needs trained experiments (``trained``); a missing one is trained first by the
+  parallel pretraining step (``runs.train_all``), never serially inside a test;
+- ``unit``: everything else. ``pytest -m unit`` is the contributor's quick check.
 
 Tests of a chapter's numbers read them from the executed notebook (the glue outputs), so the
 book and the tests share one set of training runs (``zerohero.build.runs`` caches them).
@@ -36,6 +45,39 @@ def chapters() -> list[str]:
     return [Path(f).name for f in files]
 
 
+BOOK_FIXTURES = {"built_book", "executed", "glue", "site", "browser"}
+RUNS_FIXTURES = {"trained", "pretrained"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "unit: no trained run, no book (the quick check)")
+    config.addinivalue_line("markers", "runs: reads trained experiments")
+    config.addinivalue_line("markers", "book: needs the built book or the browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        tier = "book" if used & BOOK_FIXTURES else "runs" if used & RUNS_FIXTURES \
+            else "unit"
+        item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def pretrained():
+    """Every experiment trained and cached: the parallel pretraining step, once per
+    session (nothing to do after ``make train``)."""
+    from zerohero.build import runs
+    runs.train_all()
+
+
+@pytest.fixture(scope="session")
+def trained(pretrained):
+    """``trained(name)``: the cached results of an experiment (``runs.run``)."""
+    from zerohero.build import runs
+    return runs.run
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """Train with one torch thread, as the book does (use with ``pytest.mark.usefixtures``)."""
@@ -52,14 +94,12 @@ def names():
 
 
 @pytest.fixture(scope="session")
-def built_book():
+def built_book(pretrained):
     """Build the book once per session (warm and quick when `make book` ran before)."""
     from zerohero.build import book
     log = io.StringIO()
-    # ZEROHERO_TEST_PRETRAIN=0 skips the parallel training step (chapters train what they use).
-    pretrain = os.environ.get("ZEROHERO_TEST_PRETRAIN", "1") != "0"
     with redirect_stdout(log):
-        rc = book.build(pretrain=pretrain)
+        rc = book.build(pretrain=False)  # `pretrained` trained everything
     assert rc == 0, f"the book build failed:\n{log.getvalue()[-5000:]}"
     return ROOT / "_build"
 
