@@ -163,3 +163,92 @@ def test_cli_reports_errors_without_traceback(tmp_path, monkeypatch, capsys):
     assert data.main([]) == 1
     out = capsys.readouterr().out
     assert out.startswith("error: names.txt") and "Traceback" not in out
+
+
+class _Server:
+    """A local HTTP server with one file (the download path, without the internet)."""
+
+    def __init__(self, folder: Path):
+        import functools
+        import http.server
+        import threading
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        handler = functools.partial(Quiet, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def served_manifest(tmp_path, monkeypatch, served: bytes, expected: bytes):
+    """A manifest whose URL serves ``served`` while its checksum describes ``expected``."""
+    import json
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "names.txt").write_bytes(served)
+    server = _Server(site)
+    m = tmp_path / "manifest.json"
+    m.write_text(json.dumps({"names.txt": {
+        "url": f"{server.url}/names.txt",
+        "sha256": hashlib.sha256(expected).hexdigest(), "size": len(expected),
+        "description": "d", "provenance": "p", "licence": "l"}}))
+    monkeypatch.setattr(data, "MANIFEST", m)
+    return server
+
+
+def test_download_from_the_url_is_verified_and_atomic(tmp_path, monkeypatch):
+    content = b"emma\nolivia\n"
+    server = served_manifest(tmp_path, monkeypatch, content, content)
+    try:
+        path = data.fetch("names.txt", dest_dir=tmp_path / "d")
+    finally:
+        server.close()
+    assert path.read_bytes() == content and tmp_files(tmp_path / "d") == []
+
+
+@pytest.mark.parametrize("served, what", [
+    (b"emma\nolivix\n", "checksum mismatch"),     # same size, other bytes
+    (b"emma\n", "truncated"),                   # a partial download
+])
+def test_a_bad_download_is_refused_and_leaves_nothing(tmp_path, monkeypatch, served, what):
+    server = served_manifest(tmp_path, monkeypatch, served, b"emma\nolivia\n")
+    dest = tmp_path / "d"
+    try:
+        with pytest.raises(data.DataError, match=what) as err:
+            data.fetch("names.txt", dest_dir=dest)
+    finally:
+        server.close()
+    assert "127.0.0.1" in str(err.value)  # names where it came from
+    assert list(dest.iterdir()) == []
+
+
+@pytest.mark.parametrize("text, what", [
+    ("{not json", "cannot be read"),
+    ('{"names.txt": {"url": "https://x"}}', "lacks sha256"),
+    ("[]", "lists no datasets"),
+])
+def test_a_malformed_manifest_is_one_clear_error(tmp_path, monkeypatch, text, what):
+    m = tmp_path / "manifest.json"
+    m.write_text(text)
+    monkeypatch.setattr(data, "MANIFEST", m)
+    with pytest.raises(data.DataError, match=what):
+        data.fetch("names.txt", dest_dir=tmp_path / "d")
+
+
+def test_an_unwritable_destination_is_a_clear_error(tmp_path, monkeypatch):
+    content = b"a\n"
+    fake_manifest(tmp_path, monkeypatch, content)
+    mirror = tmp_path / "m"
+    mirror.mkdir()
+    (mirror / "names.txt").write_bytes(content)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # even root cannot make a folder inside a file
+    with pytest.raises(data.DataError, match="cannot write to") as err:
+        data.fetch("names.txt", mirror=mirror, dest_dir=blocker / "data")
+    assert data.DATA_DIR_ENV in str(err.value)

@@ -39,14 +39,28 @@ class Dataset:
     licence: str
 
 
+FIELDS = ("url", "sha256", "size", "description", "provenance", "licence")
+
+
 def manifest(path: Path | None = None) -> dict[str, Dataset]:
     """The datasets of ``data/manifest.json`` by file name."""
-    entries = json.loads(Path(path or MANIFEST).read_text(encoding="utf-8"))
-    return {
-        name: Dataset(name, e["url"], e["sha256"], e["size"], e["description"],
-                      e["provenance"], e["licence"])
-        for name, e in entries.items()
-    }
+    path = Path(path or MANIFEST)
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataError(f"the data manifest {path} cannot be read ({err}); restore it "
+                        f"from the repository (git checkout -- data/manifest.json)") from None
+    found = {}
+    for name, e in entries.items() if isinstance(entries, dict) else ():
+        missing = [f for f in FIELDS if not isinstance(e, dict) or f not in e]
+        if missing:
+            raise DataError(f"the data manifest {path}: {name!r} lacks "
+                            f"{', '.join(missing)}; every dataset needs {', '.join(FIELDS)}")
+        found[name] = Dataset(name, *(e[f] for f in FIELDS))
+    if not isinstance(entries, dict) or not found:
+        raise DataError(f"the data manifest {path} lists no datasets: it must map file "
+                        f"names to {{{', '.join(FIELDS)}}}")
+    return found
 
 
 def data_dir() -> Path:
@@ -67,8 +81,12 @@ def _install(ds: Dataset, fill, dest_dir: Path, source: str) -> Path:
 
     On any failure the temp file is removed, so nothing half-written is left behind.
     """
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{ds.name}-", dir=dest_dir)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{ds.name}-", dir=dest_dir)
+    except OSError as err:
+        raise DataError(f"{ds.name}: cannot write to {dest_dir} ({err.strerror}). Make it "
+                        f"writable, or set {DATA_DIR_ENV} to a folder that is") from None
     try:
         with os.fdopen(fd, "wb") as f:
             fill(f)
@@ -80,10 +98,13 @@ def _install(ds: Dataset, fill, dest_dir: Path, source: str) -> Path:
             )
         actual = sha256_of(Path(tmp))
         if actual != ds.sha256:
+            kind = ("truncated" if size < ds.size else
+                    "corrupt" if size == ds.size else "a different version")
             raise DataError(
-                f"{ds.name}: checksum mismatch for the copy from {source}: expected sha256 "
-                f"{ds.sha256}, got {actual} ({size:,} bytes, expected {ds.size:,}). The file is "
-                f"corrupt or a different version; replace it with a fresh copy of {ds.url}"
+                f"{ds.name}: checksum mismatch for the copy from {source}: expected "
+                f"sha256 {ds.sha256}, got {actual} ({size:,} bytes, expected "
+                f"{ds.size:,}). The file is {kind}; replace it with a fresh copy of "
+                f"{ds.url}"
             )
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the data from other users
         target = dest_dir / ds.name
