@@ -1,4 +1,4 @@
-"""zerohero.gpt.checkpoint: atomic save, validated load, exact restore (chapter 7)."""
+"""zerohero.gpt.checkpoint: atomic save, checked load, exact restore."""
 
 import os
 
@@ -10,7 +10,7 @@ from zerohero.gpt.checkpoint import (CheckpointError, load_checkpoint, restore, 
                                      set_rng_state)
 from zerohero.gpt.model import GPT, GPTConfig
 from zerohero.gpt.text import TextData
-from zerohero.gpt.train import TrainConfig, TrainState, make_optimizer, train
+from zerohero.gpt.train import TrainConfig, train
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n" * 20
 
@@ -22,8 +22,8 @@ def trained():
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=data.tokenizer.vocab_size, block_size=8, n_embd=16,
                           n_head=2, n_layer=1, dropout=0.1))
-    optimizer = make_optimizer(model, cfg.learning_rate)
-    state = train(model, data, cfg, optimizer=optimizer)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate)
+    state = train(model, optimizer, data, cfg, 8)
     return model, optimizer, cfg, state, data
 
 
@@ -92,7 +92,7 @@ def test_truncated_file(tmp_path, trained):
 def test_foreign_checkpoint(tmp_path):
     path = tmp_path / "weights.pt"
     torch.save({"state_dict": {}}, path)
-    with pytest.raises(CheckpointError, match="not a zerohero.gpt/1 checkpoint"):
+    with pytest.raises(CheckpointError, match=f"not a {ckpt_mod.FORMAT} checkpoint"):
         load_checkpoint(path)
 
 

@@ -1,4 +1,4 @@
-"""zerohero.gpt.cli: train, stop, resume and sample from the command line, on CPU (chapter 7)."""
+"""zerohero.gpt.cli: train, stop, resume and sample from the command line, on CPU."""
 
 import io
 import os
@@ -91,6 +91,24 @@ def test_prompt_outside_the_vocabulary(tmp_path, text_file, capsys):
         text_file, "--max-iters", 1, "--no-progress")
     assert cli("sample", "--out-dir", tmp_path, "--prompt", "Zebra", "--device", "cpu")[0] == 2
     assert "not in the vocabulary" in capsys.readouterr().err
+
+
+def test_bad_sampling_options(tmp_path, text_file, capsys):
+    cli("train", "--config", "tiny", "--device", "cpu", "--out-dir", tmp_path, "--data",
+        text_file, "--max-iters", 1, "--no-progress")
+    assert cli("sample", "--out-dir", tmp_path, "--temperature", 0, "--device", "cpu")[0] == 2
+    assert "--temperature must be positive" in capsys.readouterr().err
+    assert cli("sample", "--out-dir", tmp_path, "--top-k", 0, "--device", "cpu")[0] == 2
+    assert "--top-k must be at least 1" in capsys.readouterr().err
+
+
+def test_text_too_short_for_the_context(tmp_path, capsys):
+    path = tmp_path / "short.txt"
+    path.write_text("to be or not to be", encoding="utf-8")
+    rc, _ = cli("train", "--config", "tiny", "--device", "cpu", "--out-dir", tmp_path / "r",
+                "--data", path)
+    assert rc == 2
+    assert "too few for chunks" in capsys.readouterr().err
 
 
 def test_unknown_config(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""zerohero.gpt.model: attention, blocks, the GPT and the bigram baseline (chapter 7)."""
+"""zerohero.gpt.model: attention, blocks, the GPT and the bigram baseline."""
 
 import math
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zerohero.gpt.model import (GPT, BigramLanguageModel, Block, FeedForward, GPTConfig, Head,
-                                LayerNorm1d, ModelError, MultiHeadAttention, attention_weights,
+                                LayerNorm1d, MultiHeadAttention, attention_weights,
                                 causal_attention, generate, num_params)
 from zerohero.gpt.train import preset
 
@@ -212,10 +212,6 @@ def test_sampling_options():
     a = model.generate(idx, 10, temperature=0.5, generator=torch.Generator().manual_seed(3))
     b = model.generate(idx, 10, temperature=0.5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
-    with pytest.raises(ModelError, match="temperature"):
-        model.generate(idx, 1, temperature=0)
-    with pytest.raises(ModelError, match="top_k"):
-        model.generate(idx, 1, top_k=0)
 
 
 def test_generate_restores_training_mode():
@@ -231,31 +227,15 @@ def test_attention_maps():
     torch.testing.assert_close(maps[1].sum(-1), torch.ones(1, TINY.n_head, 4))
 
 
-def test_bad_inputs_give_clear_errors():
-    model = tiny_gpt()
-    with pytest.raises(ModelError, match="longer than block_size"):
-        model(torch.zeros(1, 9, dtype=torch.long))
-    with pytest.raises(ModelError, match=r"idx\[None\]"):
-        model(torch.zeros(5, dtype=torch.long))
-    with pytest.raises(ModelError, match="int64"):
-        model(torch.zeros(1, 3))
-    with pytest.raises(ModelError, match="vocabulary"):
-        model(torch.tensor([[3, 11]]))
-    with pytest.raises(ModelError, match="must match"):
-        model(torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long))
+def test_context_longer_than_block_size_is_refused():
+    # the model has position embeddings for block_size positions only
+    with pytest.raises(AssertionError, match="block_size"):
+        tiny_gpt()(torch.zeros(1, 9, dtype=torch.long))
 
 
-def test_bad_configs_give_clear_errors():
-    with pytest.raises(ModelError, match="multiple of n_head"):
+def test_heads_must_divide_the_embedding():
+    with pytest.raises(AssertionError, match="multiple of n_head"):
         GPTConfig(n_embd=10, n_head=3)
-    with pytest.raises(ModelError, match="unknown attention"):
-        GPTConfig(attention="flash")
-    with pytest.raises(ModelError, match="dropout"):
-        GPTConfig(dropout=1.5)
-    with pytest.raises(ModelError, match="positive integer"):
-        GPTConfig(n_layer=0)
-    with pytest.raises(ModelError, match="unknown GPTConfig field"):
-        GPTConfig.from_dict({"n_embd": 32, "heads": 4})
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "explicit"])

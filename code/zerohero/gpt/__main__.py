@@ -1,4 +1,4 @@
-"""``python -m zerohero.gpt``: see ``zerohero.gpt.cli`` (chapter 7)."""
+"""``python -m zerohero.gpt``: see ``zerohero.gpt.cli``."""
 
 from zerohero.gpt.cli import main
 

@@ -1,8 +1,10 @@
-"""Checkpoints of a GPT run: written atomically, read back with clear errors (chapter 7).
+"""Checkpoints of a GPT run: written atomically, read back with clear errors.
 
-A checkpoint holds everything a run needs to go on exactly where it stopped: the model and
-optimiser states, both configs, the tokenizer's characters, the evaluations so far and the
-random generators' states. Resuming from it gives the same numbers as never having stopped.
+A checkpoint holds what a run needs to go on exactly where it stopped: the
+model and optimiser states, both configs, the tokenizer's characters, the
+evaluations so far and the random generators' states. Resuming from it
+gives the same numbers as never having stopped. The command line's files:
+their errors say which file is wrong and what to do.
 """
 
 from __future__ import annotations
@@ -14,23 +16,25 @@ from pathlib import Path
 
 import torch
 
-from zerohero.gpt.model import GPT, GPTConfig, ModelError
+from zerohero.gpt.model import GPT, GPTConfig
 from zerohero.gpt.text import CharTokenizer
-from zerohero.gpt.train import TrainConfig, TrainState, make_optimizer
+from zerohero.gpt.train import TrainConfig, TrainState
 
-FORMAT = "zerohero.gpt/1"
-KEYS = ("format", "model_config", "train_config", "model", "optimizer", "iter", "history",
-        "train_seconds", "tokens", "chars", "rng")
+FORMAT = "zerohero.gpt/2"
+KEYS = ("format", "model_config", "train_config", "model", "optimizer",
+        "iter", "history", "chars", "rng")
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be read or used; the message says which file and what to do."""
+    """A checkpoint that cannot be read or used: which file, what to do."""
 
 
-def save_checkpoint(path: str | os.PathLike, model: GPT, optimizer: torch.optim.Optimizer,
+def save_checkpoint(path: str | os.PathLike, model: GPT,
+                    optimizer: torch.optim.Optimizer,
                     train_config: TrainConfig, state: TrainState,
                     tokenizer: CharTokenizer) -> Path:
-    """Write a checkpoint to ``path`` atomically: a temp file beside it, then a rename."""
+    """Write a checkpoint to ``path``: a temp file beside it, then a rename,
+    so a crash never leaves half a checkpoint."""
     path = Path(path)
     rng = {"cpu": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -43,8 +47,6 @@ def save_checkpoint(path: str | os.PathLike, model: GPT, optimizer: torch.optim.
         "optimizer": optimizer.state_dict(),
         "iter": state.iter,
         "history": state.history,
-        "train_seconds": state.train_seconds,
-        "tokens": state.tokens,
         "chars": tokenizer.chars,
         "rng": rng,
     }
@@ -62,31 +64,36 @@ def save_checkpoint(path: str | os.PathLike, model: GPT, optimizer: torch.optim.
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    """Read and validate a checkpoint; ``CheckpointError`` if it is missing or not one."""
+    """Read and check a checkpoint; ``CheckpointError`` if it is not one."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}; train first with "
-                              f"`python -m zerohero.gpt train --out-dir {path.parent}`")
+        raise CheckpointError(
+            f"no checkpoint at {path}; train first with "
+            f"`python -m zerohero.gpt train --out-dir {path.parent}`")
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0][:200]}); it may be truncated or not "
-                              f"written by zerohero.gpt: delete it and train again") from None
+        first = str(err).splitlines()[0][:200]
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint ({type(err).__name__}: "
+            f"{first}); it may be truncated or not written by zerohero.gpt: "
+            f"delete it and train again") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        found = ckpt.get("format") if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise CheckpointError(f"{path} is not a {FORMAT} checkpoint (found {found!r}); "
-                              f"train again with `python -m zerohero.gpt train`")
+        found = (ckpt.get("format") if isinstance(ckpt, dict)
+                 else type(ckpt).__name__)
+        raise CheckpointError(
+            f"{path} is not a {FORMAT} checkpoint (found {found!r}); "
+            f"train again with `python -m zerohero.gpt train`")
     missing = [k for k in KEYS if k not in ckpt]
     if missing:
-        raise CheckpointError(f"{path} lacks {', '.join(missing)}: it is incomplete; "
-                              f"delete it and train again")
+        raise CheckpointError(f"{path} lacks {', '.join(missing)}: it is "
+                              f"incomplete; delete it and train again")
     return ckpt
 
 
 @dataclass
 class Restored:
-    """What a checkpoint rebuilds: the run's pieces, ready to go on or to sample from."""
+    """What a checkpoint rebuilds: a run, ready to go on or to sample."""
 
     model: GPT
     optimizer: torch.optim.Optimizer
@@ -97,21 +104,23 @@ class Restored:
 
 
 def restore(ckpt: dict, device: str | torch.device = "cpu") -> Restored:
-    """Rebuild model, optimiser, configs and progress from a loaded checkpoint."""
+    """Rebuild model, optimiser, configs and progress from a checkpoint."""
     try:
-        model_config = GPTConfig.from_dict(ckpt["model_config"])
-        train_config = TrainConfig.from_dict(ckpt["train_config"])
+        model_config = GPTConfig(**ckpt["model_config"])
+        train_config = TrainConfig(**ckpt["train_config"])
         model = GPT(model_config).to(device)
         model.load_state_dict(ckpt["model"])
-        optimizer = make_optimizer(model, train_config.learning_rate, device)
+        optimizer = torch.optim.AdamW(model.parameters(),
+                                      lr=train_config.learning_rate)
         optimizer.load_state_dict(ckpt["optimizer"])
-    except (ModelError, RuntimeError, KeyError, ValueError, TypeError) as err:
+    except (AssertionError, RuntimeError, KeyError, ValueError,
+            TypeError) as err:
+        first = str(err).splitlines()[0][:300] if str(err) else repr(err)
         raise CheckpointError(f"the checkpoint does not fit the GPT code: "
-                              f"{str(err).splitlines()[0][:300]}") from None
-    state = TrainState(iter=ckpt["iter"], history=list(ckpt["history"]),
-                       train_seconds=ckpt["train_seconds"], tokens=ckpt["tokens"])
-    return Restored(model, optimizer, train_config, state, CharTokenizer(ckpt["chars"]),
-                    ckpt["rng"])
+                              f"{first}") from None
+    state = TrainState(iter=ckpt["iter"], history=list(ckpt["history"]))
+    return Restored(model, optimizer, train_config, state,
+                    CharTokenizer(ckpt["chars"]), ckpt["rng"])
 
 
 def set_rng_state(rng: dict) -> None:
