@@ -16,6 +16,7 @@ import torch
 from zerohero.makemore import cli
 from zerohero.makemore.models import TYPES
 from zerohero.build.runs import run
+from zerohero.experiments import makemore_models
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"bigram": [], "mlp": ["--n-embd", "4", "--n-hidden", "16"],
@@ -269,7 +270,7 @@ def compare():
 
 def test_comparison_runs_share_split_and_budget(compare):
     steps = {len(r["losses"]) for r in compare.values()}
-    assert steps == {cli.COMPARE_STEPS}
+    assert steps == {makemore_models.COMPARE_STEPS}
     for r in compare.values():
         assert r["test"] < math.log(27)  # every model beats guessing uniformly
         assert len(r["samples"]) == 20
@@ -293,30 +294,3 @@ def test_divergence_is_reported_not_saved(words_file, tmp_path, capsys):
                              "6", "--eval-interval", "3", "--learning-rate", "1e30",
                              capsys=capsys), "training diverged", "lower --learning-rate")
     assert not (tmp_path / "model.pt").exists()
-
-
-@pytest.mark.usefixtures("one_torch_thread")  # with two threads the wavenet's backward is not
-@pytest.mark.parametrize("type", TYPES)        # reproducible run to run (as the book trains: one)
-def test_the_optimizer_gives_the_numbers_of_adamws_plain_loop(type, names):
-    # make_optimizer asks for the foreach implementation (fewer calls); it must not change a bit
-    from zerohero.makemore.models import build_model
-    from zerohero.makemore.wavenet import state_dict
-    data = cli.WordData.from_words(names[:2000])
-    trained = []
-    for foreach in (True, False):
-        model = build_model(type, len(data.vocab), data.block_size,
-                            generator=torch.Generator().manual_seed(1))
-        opt = cli.make_optimizer(model, 1e-2)
-        if not foreach:
-            opt = torch.optim.AdamW(model.parameters(), lr=1e-2, betas=(0.9, 0.99), eps=1e-8,
-                                    weight_decay=0.01, foreach=False)
-        g = torch.Generator().manual_seed(2)
-        X, Y = data.tensors["train"]
-        for _ in range(20):
-            ix = torch.randint(0, len(X), (32,), generator=g)
-            loss = model.loss(X[ix], Y[ix])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        trained.append(state_dict(model))
-    assert all(torch.equal(trained[0][k], trained[1][k]) for k in trained[0])

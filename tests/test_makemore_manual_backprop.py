@@ -8,11 +8,12 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zerohero.build import runs
+from zerohero.build import ledger, runs
 from zerohero.makemore import manual_backprop as mb
 from zerohero.makemore.words import load_names, make_splits
 
 FAST = settings(max_examples=20, deadline=None)
+NINJA = "05_backprop_ninja"
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,9 @@ def test_lecture_setup_sizes(splits):
     assert len(mb.BACKWARD_ORDER) == 26
     # the chunked forward pass is the cross-entropy, up to rounding
     assert f["loss"].item() == pytest.approx(F.cross_entropy(f["logits"], Yb).item(), abs=1e-6)
-    # the lecture's minibatch loss was 3.3377 with unseeded bngain/bnbias: ours is close
-    assert f["loss"].item() == pytest.approx(mb.LECTURE_LOSS, abs=0.05)
+    # the lecture drew bngain/bnbias unseeded: ours are other draws, the
+    # loss is close (the ledger's tolerance)
+    ledger.check(NINJA, "loss", f["loss"].item())
 
 
 def test_every_manual_gradient_is_exact_on_the_lecture_batch(splits):
@@ -122,7 +124,8 @@ def test_fused_cross_entropy_backward_on_the_lecture_batch(splits):
     f = mb.forward(p, Xb, Yb)
     row = mb.compare("logits", mb.cross_entropy_backward(f["logits"], Yb),
                      mb.autograd_grads(p, Xb, Yb)["logits"])
-    assert row.approximate and row.maxdiff <= 1e-8  # the lecture: 5.1e-9
+    assert row.approximate
+    ledger.check(NINJA, "ce_maxdiff", row.maxdiff)  # the lecture: 5.1e-9
 
 
 @FAST
@@ -143,7 +146,8 @@ def test_fused_batchnorm_backward_on_the_lecture_batch(splits):
     ref = mb.autograd_grads(p, Xb, Yb)
     d = mb.batchnorm_backward(ref["hpreact"], p.bngain, f["bnvar_inv"], f["bnraw"])
     row = mb.compare("hprebn", d, ref["hprebn"])
-    assert row.approximate and row.maxdiff <= 1e-8  # the lecture: 9.3e-10
+    assert row.approximate
+    ledger.check(NINJA, "bn_maxdiff", row.maxdiff)  # the lecture: 9.3e-10
 
 
 @FAST
@@ -189,23 +193,39 @@ def test_manual_step_matches_autograd(splits):
         torch.testing.assert_close(grad, getattr(leaves, name).grad, msg=name)
 
 
-def test_bad_batches_are_clear_errors():
+def test_bad_batches_fail_an_assert_that_says_why():
     p, X, Y = random_setup(0, 4)
-    with pytest.raises(ValueError, match="at least 2 examples"):
+    with pytest.raises(AssertionError, match="at least 2 examples"):
         mb.forward(p, X[:1], Y[:1])
-    with pytest.raises(ValueError, match="one target per context"):
+    with pytest.raises(AssertionError, match="one target per context"):
         mb.forward(p, X, Y[:3])
-    with pytest.raises(ValueError, match=r"Xb must be \(batch, 3\)"):
+    with pytest.raises(AssertionError, match="does not fit W1"):
         mb.manual_step(p, X[:, :2], Y)
-    with pytest.raises(KeyError, match="no gradient for logprobs, probs"):
-        mb.compare_all({}, {})
+
+
+def test_manual_train_is_the_lectures_loop():
+    # manual_train's updates equal p.data += -lr * grad with manual_step's
+    # gradients, minibatches drawn from the generator after the weights
+    p, X, Y = random_setup(3, 40, n_hidden=6)
+    p = mb.Params(*(t.float() for t in p.list()))
+    q = mb.Params(*(t.clone() for t in p.list()))
+    losses = mb.manual_train(p, X, Y, max_steps=4, batch_size=8,
+                             generator=torch.Generator().manual_seed(1))
+    g = torch.Generator().manual_seed(1)
+    for i in range(4):
+        ix = torch.randint(0, len(X), (8,), generator=g)
+        loss, grads = mb.manual_step(q, X[ix], Y[ix])
+        assert losses[i] == loss.item()
+        for t, grad in zip(q.list(), grads):
+            t += -(0.1 if i < 2 else 0.01) * grad
+    assert all(torch.equal(a, b) for a, b in zip(p.list(), q.list()))
 
 
 def test_manual_training_run():
     result = runs.run("ch05-manual-backprop")
-    assert result["n_params"] == 12297  # the lecture's printed count
-    train, val = mb.LECTURE_TRAIN_VAL
-    # bngain and bnbias were unseeded in the lecture: our draws differ, the result is close
-    assert result["train"] == pytest.approx(train, abs=0.01)
-    assert result["val"] == pytest.approx(val, abs=0.01)
+    ledger.check(NINJA, "n_params", result["n_params"])
+    # bngain and bnbias were unseeded in the lecture: ours are other draws,
+    # the result is close (the ledger's tolerance)
+    ledger.check(NINJA, "train", result["train"])
+    ledger.check(NINJA, "val", result["val"])
     assert len(result["losses"]) == 200_000

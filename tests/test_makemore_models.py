@@ -17,7 +17,6 @@ from hypothesis import given, settings, strategies as st
 from zerohero.makemore import models as M
 from zerohero.makemore.cli import encode_words
 from zerohero.makemore.sampling import mean_nll
-from zerohero.makemore.wavenet import load_state_dict, state_dict
 from zerohero.makemore.words import Vocabulary, build_examples
 
 
@@ -209,7 +208,7 @@ def test_state_round_trip(type):
     a, b = small(type, seed=1), small(type, seed=2)
     idx = torch.randint(0, 11, (3, 10), generator=gen(3))
     a.loss(idx, idx)  # one training-mode pass: BatchNorm running statistics move
-    load_state_dict(b, state_dict(a))
+    M.load_state_dict(b, M.state_dict(a))
     M.to_device(b, "cpu")
     with torch.no_grad():
         assert torch.equal(a.eval()(idx), b.eval()(idx))
@@ -258,3 +257,23 @@ def test_bad_input_names_the_problem(type):
 def test_models_without_positions_take_any_length(type):
     model = small(type, block_size=10)
     assert model(torch.zeros((1, 25), dtype=torch.long)).shape == (1, 25, 11)
+
+
+def test_state_round_trip_and_mismatch():
+    from zerohero.makemore import wavenet as wn
+    cfg = wn.WaveNetConfig(n_embd=4, n_hidden=8)
+    a = wn.build_model(cfg, gen(0))
+    a(torch.randint(0, 27, (16, 8)))  # running statistics become (1, 1, C)
+    b = wn.build_model(cfg, gen(1))
+    M.load_state_dict(b, M.state_dict(a))
+    x = torch.randint(0, 27, (5, 8))
+    assert torch.equal(a.eval()(x), b.eval()(x))
+    assert all(p.requires_grad for p in b.parameters())
+    other = wn.build_model(wn.WaveNetConfig(n_embd=4, n_hidden=9), gen(0))
+    with pytest.raises(ValueError, match="does not fit"):
+        M.load_state_dict(other, M.state_dict(a))
+
+
+def test_a_wavenet_context_must_be_a_power_of_two():
+    with pytest.raises(ValueError, match="power of 2"):
+        M.build_model("wavenet", 27, 16, generator=gen(), context=6)

@@ -1,8 +1,10 @@
-"""zerohero.makemore.wavenet: the part-5 models, their training loop and the lecture's numbers.
+"""zerohero.makemore.wavenet: the part-5 models, their training loop and the
+lecture's numbers.
 
-Expected values are the lecture's printed numbers (parameter counts, losses) or independent
-computations (torch.nn, reshapes written out by hand, autograd's gradcheck). The exact
-reproductions read the cached experiments (``run``), never a second training.
+Expected values are the lecture's printed numbers (from the ledger) or
+independent computations (torch.nn, reshapes written out by hand, autograd's
+gradcheck). The reproductions read the cached experiments (``run``), never a
+second training.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
+from zerohero.build import ledger
+from zerohero.build.runs import lookup, full_config, run
+from zerohero.makemore import models
 from zerohero.makemore import wavenet as wn
 from zerohero.makemore.layers import BatchNorm1d, FlattenConsecutive
-from zerohero.build.runs import run
+
+WAVENET = "06_wavenet"
+LOG = ledger.printed(WAVENET, "performance_log")  # name -> (what, params, ...)
 
 
-# These models are tiny: one thread is faster, and the runs are single-threaded too.
+# These models are tiny: one thread is faster, and the runs use one too.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -40,15 +47,15 @@ def test_parameter_counts_as_in_the_lecture(config, expected):
 
 
 def test_experiments_use_the_lectures_architectures():
-    from zerohero.build.runs import REGISTRY, discover
-    discover()
-    for name, (_, n_params, _, _) in wn.LECTURE_LOG.items():
-        c = REGISTRY[name].full_config({})
-        model = wn.build_model(cfg(block_size=c["block_size"], n_embd=c["n_embd"],
-                                   n_hidden=c["n_hidden"], hierarchical=c["hierarchical"]),
-                               torch.Generator().manual_seed(0))
-        assert wn.count_parameters(model) == n_params, name
-    assert REGISTRY["wavenet_hierarchical_bnbug"].full_config({})["bn_reduce_time"] is False
+    for i, name in enumerate(LOG, start=1):
+        c = full_config(lookup(name), {})
+        model = wn.build_model(
+            cfg(block_size=c["block_size"], n_embd=c["n_embd"],
+                n_hidden=c["n_hidden"], hierarchical=c["hierarchical"]),
+            torch.Generator().manual_seed(0))
+        ledger.check(WAVENET, f"params_{i}", wn.count_parameters(model))
+    bug = full_config(lookup("wavenet_hierarchical_bnbug"), {})
+    assert bug["bn_reduce_time"] is False
 
 
 @settings(max_examples=40, deadline=None)
@@ -64,11 +71,6 @@ def test_flatten_consecutive_concatenates_neighbours(B, groups, n, C):
     assert torch.equal(out, expected)
 
 
-def test_flatten_consecutive_rejects_a_time_not_divisible():
-    with pytest.raises(ValueError, match="divisible by 3"):
-        FlattenConsecutive(3)(torch.randn(2, 8, 4))
-
-
 def test_shapes_through_the_hierarchy():
     model = wn.build_model(cfg(n_embd=24, n_hidden=128), torch.Generator().manual_seed(0))
     model(torch.randint(0, 27, (4, 8)))
@@ -80,11 +82,9 @@ def test_shapes_through_the_hierarchy():
                       (4, 27)]
 
 
-def test_config_errors_name_the_problem():
-    with pytest.raises(ValueError, match="power of 2"):
+def test_a_tree_needs_a_power_of_its_fan():
+    with pytest.raises(AssertionError, match="power of 2"):
         cfg(block_size=6)
-    with pytest.raises(ValueError, match="n_hidden must be positive"):
-        cfg(n_hidden=0)
     cfg(block_size=6, hierarchical=False)  # a flat model takes any context
     assert cfg(block_size=9, fan=3).levels == 2
 
@@ -140,7 +140,7 @@ def assign(model, name, value):
 def test_gradients_of_the_hierarchy_pass_gradcheck():
     model = wn.build_model(cfg(n_embd=3, n_hidden=4, vocab_size=5),
                            torch.Generator().manual_seed(0))
-    state = wn.state_dict(model)
+    state = models.state_dict(model)
     for name, t in state.items():  # everything in double precision
         assign(model, name, t.detach().double().requires_grad_(t.requires_grad))
     names = [n for n, t in state.items() if t.requires_grad]
@@ -152,7 +152,8 @@ def test_gradients_of_the_hierarchy_pass_gradcheck():
             assign(model, name, p)
         return F.cross_entropy(model(X), Y)
 
-    params = [wn.state_dict(model)[n].detach().clone().requires_grad_() for n in names]
+    params = [models.state_dict(model)[n].detach().clone().requires_grad_()
+              for n in names]
     assert torch.autograd.gradcheck(loss, params, eps=1e-6, atol=1e-5)
 
 
@@ -175,17 +176,26 @@ def test_train_is_deterministic_and_learns():
     assert losses[0][-20:].mean() < 0.5 * losses[0][:10].mean()
 
 
-def test_learning_rate_decays_at_three_quarters():
-    # lr_late=0: steps 7 and 8 of 8 must change nothing, so 8 steps end where 6 steps at the
-    # full rate end (same seed, same first six minibatches).
+def test_the_defaults_are_the_lectures_schedule():
+    import inspect
+    defaults = {k: p.default for k, p in
+                inspect.signature(wn.train).parameters.items()}
+    assert (defaults["max_steps"], defaults["batch_size"]) == (200_000, 32)
+    assert (defaults["lr"], defaults["lr_late"]) == (0.1, 0.01)
+    assert defaults["decay_step"] == 150_000
+
+
+def test_learning_rate_drops_at_decay_step():
+    # lr_late=0: steps 7 and 8 of 8 must change no parameter, so 8 steps
+    # end where 6 steps end (same seed, same first six minibatches).
     X, Y = tiny_data()
     ends = []
-    for steps, decay in ((8, None), (6, 6)):
+    for steps, decay in ((8, 6), (6, 6)):
         torch.manual_seed(0)
         model = wn.build_model(cfg(n_embd=2, n_hidden=4))
         wn.train(model, X, Y, max_steps=steps, batch_size=4, lr=0.5, lr_late=0.0,
                  decay_step=decay)
-        ends.append(wn.state_dict(model))
+        ends.append(models.state_dict(model))
     for name in ends[0]:
         if ends[0][name].requires_grad:
             assert torch.equal(ends[0][name], ends[1][name]), name
@@ -195,21 +205,8 @@ def test_window_means_are_the_lectures_view_mean():
     losses = torch.rand(3000) + 1.5
     expected = [sum(torch.log10(losses[i:i + 1000]).tolist()) / 1000 for i in (0, 1000, 2000)]
     assert torch.allclose(wn.window_means(losses), torch.tensor(expected), atol=1e-6)
-    with pytest.raises(ValueError, match="at least 1000"):
+    with pytest.raises(AssertionError, match="at least 1000"):
         wn.window_means(torch.rand(999))
-
-
-def test_state_round_trip_and_mismatch():
-    a = wn.build_model(cfg(n_embd=4, n_hidden=8), torch.Generator().manual_seed(0))
-    a(torch.randint(0, 27, (16, 8)))  # running statistics become (1, 1, C)
-    b = wn.build_model(cfg(n_embd=4, n_hidden=8), torch.Generator().manual_seed(1))
-    wn.load_state_dict(b, wn.state_dict(a))
-    x = torch.randint(0, 27, (5, 8))
-    assert torch.equal(a.eval()(x), b.eval()(x))
-    assert all(p.requires_grad for p in b.parameters())
-    other = wn.build_model(cfg(n_embd=4, n_hidden=9), torch.Generator().manual_seed(0))
-    with pytest.raises(ValueError, match="does not fit"):
-        wn.load_state_dict(other, wn.state_dict(a))
 
 
 # --------------------------------------------------------------------------- the convolution view
@@ -236,51 +233,51 @@ def test_dilated_logits_equal_the_model_on_every_window(seed, extra, fan):
 def test_dilated_logits_refuse_what_is_no_convolution():
     g = torch.Generator().manual_seed(0)
     flat = wn.build_model(cfg(hierarchical=False), g).eval()
-    with pytest.raises(ValueError, match="hierarchical"):
+    with pytest.raises(AssertionError, match="hierarchical"):
         wn.dilated_logits(flat, torch.zeros(1, 8, dtype=torch.long))
     model = wn.build_model(cfg(), g)
-    with pytest.raises(ValueError, match="eval mode"):
+    with pytest.raises(AssertionError, match="eval mode"):
         wn.dilated_logits(model, torch.zeros(1, 8, dtype=torch.long))
     buggy = wn.build_model(cfg(bn_reduce_time=False), g)
     buggy(torch.randint(0, 27, (4, 8)))
-    with pytest.raises(ValueError, match="bug"):
+    with pytest.raises(AssertionError, match="bug"):
         wn.dilated_logits(buggy.eval(), torch.zeros(1, 8, dtype=torch.long))
-    with pytest.raises(ValueError, match="shorter"):
+    with pytest.raises(AssertionError, match="shorter"):
         wn.dilated_logits(model.eval(), torch.zeros(1, 5, dtype=torch.long))
 
 
-# --------------------------------------------------------------------------- the lecture's numbers
+# ---------------------------------------------------- the lecture's numbers
 
 def test_scaled_run_reproduces_the_lecture():
     result = run("wavenet_scaled")
-    assert result["n_params"] == 76_579
-    # The lecture printed train 1.7690284252166748, val 1.9936515092849731. Ours agree to the
-    # printed four decimals, and to a few float32 units in the last place: the order of
-    # float32 summation depends on the CPU's vector instructions (AVX-512 here gives val
-    # identical and train 2 ulps off; torch's AVX2 kernels give train identical, val 5 ulps off).
-    assert round(result["train"], 4) == 1.7690
-    assert round(result["val"], 4) == 1.9937
-    assert abs(result["train"] - wn.LECTURE_FINAL["train"]) < 1e-6
-    assert abs(result["val"] - wn.LECTURE_FINAL["val"]) < 1e-6
-    # The losses logged every 10,000 steps: the same trajectory, up to rounding (observed: 18 of
-    # 20 identical to four decimals, the other two 1e-4 apart).
+    ledger.check(WAVENET, "params_5", result["n_params"])
+    # The lecture's final run, to its printed four decimals (the ledger's
+    # promise); the last float32 bits depend on the CPU's vector kernels.
+    ledger.check(WAVENET, "train_5", result["train"])
+    ledger.check(WAVENET, "val_5", result["val"])
+    # The losses logged every 10,000 steps: the same trajectory. Rounding
+    # to the printed four decimals can flip the last one (1e-4) when a
+    # loss lies near a rounding boundary; more would mean another run.
     logged = result["losses"][::10_000].tolist()
-    assert len(logged) == 20
-    assert max(abs(a - b) for a, b in zip(logged, wn.LECTURE_FINAL_LOGGED)) < 1.5e-4
+    printed = ledger.printed(WAVENET, "final_logged")
+    assert len(logged) == len(printed) == 20
+    assert max(abs(a - b) for a, b in zip(logged, printed)) < 1.5e-4
 
 
-@pytest.mark.parametrize("name", [n for n in wn.LECTURE_LOG if n != "wavenet_scaled"])
-def test_performance_log_within_001_of_the_lecture(name):
-    _, n_params, train, val = wn.LECTURE_LOG[name]
+@pytest.mark.parametrize("i, name", [(i, n) for i, n in
+                                     enumerate(LOG, start=1)][:4])
+def test_performance_log_as_the_ledger_promises(i, name):
     result = run(name)
-    assert result["n_params"] == n_params
-    assert abs(result["train"] - train) <= 0.01
-    assert abs(result["val"] - val) <= 0.01
+    ledger.check(WAVENET, f"params_{i}", result["n_params"])
+    ledger.check(WAVENET, f"train_{i}", result["train"])
+    ledger.check(WAVENET, f"val_{i}", result["val"])
 
 
-def test_trained_model_reloads_to_its_recorded_losses():
+def test_the_stored_model_gives_its_recorded_losses():
     from zerohero.makemore.words import load_names, make_splits
     result = run("wavenet_scaled")
-    model = wn.load_model(result)
     splits = make_splits(load_names(), 8)
-    assert wn.split_loss(model, *splits.val) == result["val"]
+    # The cache may come from another machine (CI restores it): agreement
+    # up to float32 summation order, far below the printed digits.
+    val = wn.split_loss(result["model"], *splits.val)
+    assert abs(val - result["val"]) < 1e-4

@@ -1,4 +1,5 @@
-"""``python -m zerohero.makemore``: the makemore command line (appendix "makemore models")."""
+"""``python -m zerohero.makemore``: the makemore command line (appendix
+"makemore models")."""
 
 from zerohero.makemore.cli import main
 

@@ -1,19 +1,21 @@
 """The models of the makemore command line (appendix "makemore models").
 
-Every model reads a batch of sequences ``idx`` (B, T), a boundary token followed by the
-characters of a word, and returns logits (B, T, vocab): at every position, scores for the next
-character. There are two kinds.
+Every model reads a batch of sequences ``idx`` (B, T), a boundary token
+followed by the characters of a word, and returns logits (B, T, vocab): at
+every position, scores for the next character. There are two kinds.
 
-- The *context models* of chapters 2-6 (bigram, MLP, WaveNet) look at a fixed window of the
-  last ``context`` characters. ``ContextModel`` adapts them: it cuts out the window that ends at
-  each position (padded with boundary tokens on the left, exactly the examples of chapter 2's
-  ``build_examples``) and calls the chapter's own model on them.
-- The *sequence models* written here, in the from-scratch style of ``layers.py``: recurrent
-  networks (a plain RNN cell and a GRU cell) that carry a hidden state along the word, and a
-  small transformer (decoder-only, as in chapter 7).
+- The *context models* of chapters 2-6 (bigram, MLP, WaveNet) look at a fixed
+  window of the last ``context`` characters. ``ContextModel`` adapts them: it
+  cuts out the window that ends at each position (padded with boundary tokens
+  on the left, exactly the examples of chapter 2's ``build_examples``) and
+  calls the chapter's own model on them.
+- The *sequence models* written here, in the from-scratch style of
+  ``layers.py``: recurrent networks (a plain RNN cell and a GRU cell) that
+  carry a hidden state along the word, and a small transformer (decoder-only,
+  as in chapter 7).
 
-``build_model(type, vocab_size, block_size, **options)`` makes any of them; ``state_dict`` /
-``load_state_dict`` (chapter 6) save and restore them.
+``build_model(type, vocab_size, block_size, **options)`` makes any of them;
+``state_dict`` / ``load_state_dict`` save and restore them (checkpoints).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import torch.nn.functional as F
 
 from zerohero.makemore.layers import Embedding, Linear, Module
 from zerohero.makemore.sampling import sample_next
-from zerohero.makemore.wavenet import (WaveNetConfig, build_model as build_wavenet,
-                                       load_state_dict, state_dict)
+from zerohero.makemore.wavenet import WaveNetConfig
+from zerohero.makemore.wavenet import build_model as build_wavenet
 
 TYPES = ("bigram", "mlp", "wavenet", "rnn", "gru", "transformer")
 
-# Per type: the options it takes and their defaults. Context models follow their chapters,
-# the sequence models follow the original makemore (n_embd 64, n_embd2 64, 4 layers, 4 heads).
+# Per type: the options it takes and their defaults. Context models follow
+# their chapters, the sequence models follow the original makemore (n_embd 64,
+# n_embd2 64, 4 layers, 4 heads).
 OPTIONS = {
     "bigram": {},
     "mlp": {"context": 3, "n_embd": 10, "n_hidden": 200},
@@ -41,26 +44,124 @@ OPTIONS = {
 
 
 def check_indices(idx: torch.Tensor) -> None:
-    """A batch of sequences must be (batch, time) int64 character indices (appendix)."""
+    """A batch of sequences must be (batch, time) int64 character indices
+    (appendix)."""
     if idx.ndim != 2 or idx.dtype != torch.long:
-        raise ValueError(f"a makemore model reads (batch, time) int64 indices, got shape "
-                         f"{tuple(idx.shape)} and dtype {idx.dtype}")
+        raise ValueError(
+            f"a makemore model reads (batch, time) int64 indices, got shape "
+            f"{tuple(idx.shape)} and dtype {idx.dtype}"
+        )
+
+
+def _holds_tensors(value) -> bool:
+    # A layer, or a model object of this package that is not a Module (chapter
+    # 2's NeuralBigram).
+    return isinstance(value, Module) or (
+        type(value).__module__.startswith("zerohero.")
+        and hasattr(value, "__dict__")
+    )
+
+
+def state_dict(module: Module, prefix: str = "") -> dict[str, torch.Tensor]:
+    """Every tensor a layers-style model holds (parameters and BatchNorm
+    running statistics), by dotted name, e.g. ``layers.3.running_mean``
+    (the command line saves models with it). Cached activations
+    (``out``) are left out."""
+    state = {}
+    for name, value in vars(module).items():
+        if name == "out":
+            continue
+        if isinstance(value, torch.Tensor):
+            state[prefix + name] = value
+        elif _holds_tensors(value):
+            state.update(state_dict(value, f"{prefix}{name}."))
+        elif (
+            isinstance(value, (list, tuple))
+            and value
+            and all(map(_holds_tensors, value))
+        ):
+            for i, child in enumerate(value):
+                state.update(state_dict(child, f"{prefix}{name}.{i}."))
+    return state
+
+
+def _fits_buffer(saved: torch.Tensor, own: torch.Tensor) -> bool:
+    # BatchNorm's running statistics take the keepdim shape of the batch
+    # statistics after the first step: (1, 1, C) for 3-D input, (1, T, C) with
+    # the lecture's bug, where a fresh layer holds (C,). Such buffers fit if
+    # they broadcast against the fresh one over the same C.
+    if (
+        own.requires_grad
+        or saved.ndim == 0
+        or saved.shape[-1:] != own.shape[-1:]
+    ):
+        return False
+    try:
+        return torch.broadcast_shapes(saved.shape, own.shape) == saved.shape
+    except RuntimeError:
+        return False
+
+
+def load_state_dict(
+    module: Module, state: dict[str, torch.Tensor], device=None
+) -> None:
+    """Put the tensors of ``state`` (from ``state_dict``) into ``module``
+    (appendix).
+
+    Names and shapes must match, so a state saved from another architecture is
+    refused with a message naming the first difference. Trainable tensors stay
+    trainable. ``device``: where to put them (default: where the model's
+    tensors are).
+    """
+    own = state_dict(module)
+    missing, unexpected = (
+        sorted(set(own) - set(state)),
+        sorted(set(state) - set(own)),
+    )
+    if missing or unexpected:
+        raise ValueError(
+            f"the saved state does not fit this model: missing {missing[:3]}, "
+            f"unexpected {unexpected[:3]}"
+        )
+    for name, tensor in own.items():
+        if tensor.shape != state[name].shape and not _fits_buffer(
+            state[name], tensor
+        ):
+            raise ValueError(
+                f"the saved state does not fit this model: {name} has "
+                f"shape {tuple(state[name].shape)}, the model wants "
+                f"{tuple(tensor.shape)}"
+            )
+    for name, tensor in own.items():
+        *path, attr = name.split(".")
+        owner = module
+        for part in path:
+            owner = owner[int(part)] if part.isdigit() else getattr(owner, part)
+        value = state[name].detach().to(device or tensor.device, copy=True)
+        setattr(owner, attr, value.requires_grad_(tensor.requires_grad))
 
 
 class CharModel(Module):
-    """What the command line needs of a model (appendix): logits for every position, a loss
-    that skips padding (targets ``-1``), and ``block_size``, the longest input it accepts
-    (``None``: any length)."""
+    """What the command line needs of a model (appendix): logits for every
+    position, a loss that skips padding (targets ``-1``), and ``block_size``,
+    the longest input it accepts (``None``: any length)."""
 
     vocab_size: int
     block_size: int | None = None
     config: dict
 
-    def nll(self, X: torch.Tensor, Y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        """Cross-entropy of the targets ``Y`` (B, T) given inputs ``X`` (B, T); ``-1`` = none."""
+    def nll(
+        self, X: torch.Tensor, Y: torch.Tensor, reduction: str = "mean"
+    ) -> torch.Tensor:
+        """Cross-entropy of the targets ``Y`` (B, T) given inputs ``X`` (B, T);
+        ``-1`` = none."""
         logits = self(X)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1),
-                               ignore_index=-1, reduction=reduction)
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]),
+            Y.reshape(-1),
+            ignore_index=-1,
+            reduction=reduction,
+        )
 
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
         return self.nll(X, Y)
@@ -68,21 +169,26 @@ class CharModel(Module):
     def check_input(self, idx: torch.Tensor) -> None:
         check_indices(idx)
         if self.block_size is not None and idx.shape[1] > self.block_size:
-            raise ValueError(f"sequences of length {idx.shape[1]} are longer than this model's "
-                             f"block_size {self.block_size}")
+            raise ValueError(
+                f"sequences of length {idx.shape[1]} are longer than this "
+                f"model's block_size {self.block_size}"
+            )
 
 
 class ContextModel(CharModel):
     """Adapter: a chapter's fixed-context model as a sequence model (appendix).
 
-    ``core`` maps (N, context) windows to (N, vocab) logits: chapter 2's ``NeuralBigram``
-    (context 1), chapter 3's MLP, chapter 6's WaveNet. The loss computes the windows of real
-    targets only, so that padding never enters BatchNorm's batch statistics.
+    ``core`` maps (N, context) windows to (N, vocab) logits: chapter 2's
+    ``NeuralBigram`` (context 1), chapter 3's MLP, chapter 6's WaveNet. The
+    loss computes the windows of real targets only, so that padding never
+    enters BatchNorm's batch statistics.
     """
 
     def __init__(self, core, context: int, vocab_size: int):
         self.core, self.context, self.vocab_size = core, context, vocab_size
-        self.block_size = context  # longer inputs work, but only the last `context` matter
+        self.block_size = (
+            context  # longer inputs work, but only the last `context` matter
+        )
 
     def children(self):
         return [self.core] if isinstance(self.core, Module) else []
@@ -93,11 +199,16 @@ class ContextModel(CharModel):
         return [t for t in state_dict(self).values() if t.requires_grad]
 
     def windows(self, idx: torch.Tensor) -> torch.Tensor:
-        """(B, T) -> (B, T, context): the window ending at each position, boundary-padded."""
-        return F.pad(idx, (self.context - 1, 0), value=0).unfold(1, self.context, 1)
+        """(B, T) -> (B, T, context): the window ending at each position,
+        boundary-padded."""
+        return F.pad(idx, (self.context - 1, 0), value=0).unfold(
+            1, self.context, 1
+        )
 
     def __call__(self, idx):
-        check_indices(idx)  # any length: each position reads only its own window
+        check_indices(
+            idx
+        )  # any length: each position reads only its own window
         B, T = idx.shape
         logits = self.core(self.windows(idx).reshape(B * T, self.context))
         return logits.view(B, T, -1)
@@ -109,7 +220,8 @@ class ContextModel(CharModel):
 
 
 class RNNCell(Module):
-    """h' = tanh(x W_xh + b_xh + h W_hh + b_hh), torch.nn.RNNCell's formula (appendix)."""
+    """h' = tanh(x W_xh + b_xh + h W_hh + b_hh), torch.nn.RNNCell's formula
+    (appendix)."""
 
     def __init__(self, n_in: int, n_hidden: int, generator=None):
         self.x2h = Linear(n_in, n_hidden, generator=generator)
@@ -126,16 +238,18 @@ class RNNCell(Module):
 
 
 class GRUCell(Module):
-    """Gated recurrent unit (Cho et al. 2014), torch.nn.GRUCell's formula (appendix).
+    """Gated recurrent unit (Cho et al. 2014), torch.nn.GRUCell's formula
+    (appendix).
 
-    The plain RNN rewrites its whole state at every step, so gradients through many steps
-    vanish or explode. The GRU's update gate ``z`` lets a unit keep its value (z=1) and pass the
-    gradient along unchanged; the reset gate ``r`` decides how much of the past enters the
-    candidate state ``n``.
+    The plain RNN rewrites its whole state at every step, so gradients through
+    many steps vanish or explode. The GRU's update gate ``z`` lets a unit keep
+    its value (z=1) and pass the gradient along unchanged; the reset gate ``r``
+    decides how much of the past enters the candidate state ``n``.
     """
 
     def __init__(self, n_in: int, n_hidden: int, generator=None):
-        # One Linear each for the input and the state, computing the r, z, n parts together.
+        # One Linear each for the input and the state, computing the r, z, n
+        # parts together.
         self.x2h = Linear(n_in, 3 * n_hidden, generator=generator)
         self.h2h = Linear(n_hidden, 3 * n_hidden, generator=generator)
 
@@ -155,12 +269,19 @@ class GRUCell(Module):
 
 
 class RecurrentModel(CharModel):
-    """Embed each character, run a recurrent cell along the word, read out every state
-    (appendix). The state before the first character is learned."""
+    """Embed each character, run a recurrent cell along the word, read out
+    every state (appendix). The state before the first character is learned."""
 
     CELLS = {"rnn": RNNCell, "gru": GRUCell}
 
-    def __init__(self, cell: str, vocab_size: int, n_embd: int, n_hidden: int, generator=None):
+    def __init__(
+        self,
+        cell: str,
+        vocab_size: int,
+        n_embd: int,
+        n_hidden: int,
+        generator=None,
+    ):
         self.vocab_size = vocab_size
         self.wte = Embedding(vocab_size, n_embd, generator=generator)
         self.start = torch.zeros(1, n_hidden)
@@ -181,13 +302,18 @@ class RecurrentModel(CharModel):
         return [self.wte, self.cell, self.lm_head]
 
     def parameters(self):
-        return [*self.wte.parameters(), self.start, *self.cell.parameters(),
-                *self.lm_head.parameters()]
+        return [
+            *self.wte.parameters(),
+            self.start,
+            *self.cell.parameters(),
+            *self.lm_head.parameters(),
+        ]
 
 
 class LayerNorm(Module):
-    """Normalise each vector over its features (Ba et al. 2016), then scale and shift
-    (appendix). Unlike BatchNorm it needs no batch statistics: train and eval agree."""
+    """Normalise each vector over its features (Ba et al. 2016), then scale and
+    shift (appendix). Unlike BatchNorm it needs no batch statistics: train and
+    eval agree."""
 
     def __init__(self, dim: int, eps: float = 1e-5):
         self.eps = eps
@@ -196,9 +322,9 @@ class LayerNorm(Module):
 
     def __call__(self, x):
         centred = x - x.mean(-1, keepdim=True)
-        # the biased variance as a mean of squares: torch.var's one-pass (Welford) kernel is
-        # several times slower on rows this short
-        var = (centred ** 2).mean(-1, keepdim=True)
+        # the biased variance as a mean of squares: torch.var's one-pass
+        # (Welford) kernel is several times slower on rows this short
+        var = (centred**2).mean(-1, keepdim=True)
         self.out = centred / torch.sqrt(var + self.eps) * self.gamma + self.beta
         return self.out
 
@@ -210,8 +336,9 @@ class GELU(Module):
     """The tanh approximation of GELU used by GPT-2 (appendix):
     ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3)))``.
 
-    Computed by torch's kernel for that formula: written out, its eight operations and their
-    gradients took a fifth of each training step of the transformer.
+    Computed by torch's kernel for that formula: written out, its eight
+    operations and their gradients took a fifth of each training step of the
+    transformer.
     """
 
     def __call__(self, x):
@@ -220,15 +347,19 @@ class GELU(Module):
 
 
 class CausalSelfAttention(Module):
-    """Multi-head self-attention where position t sees positions <= t (appendix; chapter 7).
+    """Multi-head self-attention where position t sees positions <= t
+    (appendix; chapter 7).
 
-    Scores are scaled by ``head_size ** -0.5`` (the head's size, not ``n_embd``) so that they
-    keep unit variance and the softmax does not saturate at initialisation.
+    Scores are scaled by ``head_size ** -0.5`` (the head's size, not
+    ``n_embd``) so that they keep unit variance and the softmax does not
+    saturate at initialisation.
     """
 
     def __init__(self, n_embd: int, n_head: int, generator=None):
         if n_embd % n_head:
-            raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
+            raise ValueError(
+                f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})"
+            )
         self.n_head = n_head
         self.qkv = Linear(n_embd, 3 * n_embd, generator=generator)
         self.proj = Linear(n_embd, n_embd, generator=generator)
@@ -236,12 +367,18 @@ class CausalSelfAttention(Module):
     def __call__(self, x):
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
-        # (B, T, C) -> (B, n_head, T, head_size): each head attends on its own slice
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        # (B, T, C) -> (B, n_head, T, head_size): each head attends on its own
+        # slice
+        q, k, v = (
+            t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            for t in (q, k, v)
+        )
         att = q @ k.transpose(-2, -1) * (C // self.n_head) ** -0.5
         causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
         att = F.softmax(att.masked_fill(~causal, float("-inf")), dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)  # heads side by side again
+        y = (
+            (att @ v).transpose(1, 2).reshape(B, T, C)
+        )  # heads side by side again
         return self.proj(y)
 
     def children(self):
@@ -252,7 +389,8 @@ class CausalSelfAttention(Module):
 
 
 class Block(Module):
-    """Transformer block: x + attention(ln(x)), then x + mlp(ln(x)) (appendix; chapter 7)."""
+    """Transformer block: x + attention(ln(x)), then x + mlp(ln(x)) (appendix;
+    chapter 7)."""
 
     def __init__(self, n_embd: int, n_head: int, generator=None):
         self.ln1, self.ln2 = LayerNorm(n_embd), LayerNorm(n_embd)
@@ -273,15 +411,24 @@ class Block(Module):
 
 
 class Transformer(CharModel):
-    """A small decoder-only transformer over characters (appendix; chapter 7 builds GPT).
+    """A small decoder-only transformer over characters (appendix; chapter 7
+    builds GPT).
 
-    Token plus position embeddings, ``n_layer`` blocks, a final LayerNorm and a linear read-out.
-    The projections that write into the residual stream start scaled by 1/sqrt(2 n_layer), so
-    the stream's variance does not grow with depth (GPT-2's initialisation).
+    Token plus position embeddings, ``n_layer`` blocks, a final LayerNorm and a
+    linear read-out. The projections that write into the residual stream start
+    scaled by 1/sqrt(2 n_layer), so the stream's variance does not grow with
+    depth (GPT-2's initialisation).
     """
 
-    def __init__(self, vocab_size: int, block_size: int, n_embd: int, n_layer: int,
-                 n_head: int, generator=None):
+    def __init__(
+        self,
+        vocab_size: int,
+        block_size: int,
+        n_embd: int,
+        n_layer: int,
+        n_head: int,
+        generator=None,
+    ):
         self.vocab_size, self.block_size = vocab_size, block_size
         self.wte = Embedding(vocab_size, n_embd, generator=generator)
         self.wpe = Embedding(block_size, n_embd, generator=generator)
@@ -309,10 +456,12 @@ class Transformer(CharModel):
 
 
 def model_options(type: str, **overrides) -> dict:
-    """The options of ``type`` with ``overrides`` (``None`` values mean "the default"),
-    checked (appendix)."""
+    """The options of ``type`` with ``overrides`` (``None`` values mean "the
+    default"), checked (appendix)."""
     if type not in OPTIONS:
-        raise ValueError(f"unknown model type {type!r}; use one of {', '.join(TYPES)}")
+        raise ValueError(
+            f"unknown model type {type!r}; use one of {', '.join(TYPES)}"
+        )
     given = {k: v for k, v in overrides.items() if v is not None}
     wrong = sorted(set(given) - set(OPTIONS[type]))
     if wrong:
@@ -326,37 +475,71 @@ def model_options(type: str, **overrides) -> dict:
 
 
 def _mlp_core(vocab_size, context, n_embd, n_hidden, generator):
-    # Chapter 3's MLP, with the calibrated initialisation of its exercise 2 (chapter 4's
-    # lesson): near-uniform first predictions, tanh not saturated.
+    # Chapter 3's MLP, with the calibrated initialisation of its exercise 2
+    # (chapter 4's lesson): near-uniform first predictions, tanh not saturated.
     from zerohero.makemore.mlp import MLP, MLPConfig
-    return MLP(MLPConfig(vocab_size, context, n_embd, n_hidden, init="calibrated"), generator)
+
+    return MLP(
+        MLPConfig(vocab_size, context, n_embd, n_hidden, init="calibrated"),
+        generator,
+    )
 
 
-def build_model(type: str, vocab_size: int, block_size: int, generator=None,
-                **options) -> CharModel:
-    """A fresh ``type`` model for ``vocab_size`` characters and sequences of at most
-    ``block_size`` tokens (appendix). ``options`` override the type's defaults (``OPTIONS``)."""
+def build_model(
+    type: str, vocab_size: int, block_size: int, generator=None, **options
+) -> CharModel:
+    """A fresh ``type`` model for ``vocab_size`` characters and sequences of at
+    most ``block_size`` tokens (appendix). ``options`` override the type's
+    defaults (``OPTIONS``)."""
     from zerohero.makemore.bigram import NeuralBigram
+
     opts = model_options(type, **options)
     if type == "bigram":
-        model = ContextModel(NeuralBigram(vocab_size, generator, inputs="index"), 1, vocab_size)
+        model = ContextModel(
+            NeuralBigram(vocab_size, generator, inputs="index"), 1, vocab_size
+        )
     elif type == "mlp":
-        model = ContextModel(_mlp_core(vocab_size, generator=generator, **opts),
-                             opts["context"], vocab_size)
+        model = ContextModel(
+            _mlp_core(vocab_size, generator=generator, **opts),
+            opts["context"],
+            vocab_size,
+        )
     elif type == "wavenet":
-        cfg = WaveNetConfig(vocab_size, opts["context"], opts["n_embd"], opts["n_hidden"])
-        model = ContextModel(build_wavenet(cfg, generator), opts["context"], vocab_size)
+        if opts["context"] & (opts["context"] - 1):
+            raise ValueError(
+                f"--type wavenet fuses pairs: --context must be a "
+                f"power of 2 (2, 4, 8, 16, ...), got {opts['context']}"
+            )
+        cfg = WaveNetConfig(
+            vocab_size, opts["context"], opts["n_embd"], opts["n_hidden"]
+        )
+        model = ContextModel(
+            build_wavenet(cfg, generator), opts["context"], vocab_size
+        )
     elif type in ("rnn", "gru"):
-        model = RecurrentModel(type, vocab_size, opts["n_embd"], opts["n_hidden"], generator)
+        model = RecurrentModel(
+            type, vocab_size, opts["n_embd"], opts["n_hidden"], generator
+        )
     else:
-        model = Transformer(vocab_size, block_size, opts["n_embd"], opts["n_layer"],
-                            opts["n_head"], generator)
+        model = Transformer(
+            vocab_size,
+            block_size,
+            opts["n_embd"],
+            opts["n_layer"],
+            opts["n_head"],
+            generator,
+        )
     if type in ("rnn", "gru", "transformer"):
         with torch.no_grad():  # near-uniform first predictions (chapter 4)
             model.lm_head.weight *= 0.1
     for p in model.parameters():
         p.requires_grad_(True)
-    model.config = {"type": type, "vocab_size": vocab_size, "block_size": block_size, **opts}
+    model.config = {
+        "type": type,
+        "vocab_size": vocab_size,
+        "block_size": block_size,
+        **opts,
+    }
     return model
 
 
@@ -366,15 +549,19 @@ def count_parameters(model: Module) -> int:
 
 
 def to_device(model: Module, device) -> Module:
-    """Move every tensor of ``model`` to ``device``; parameters stay trainable (appendix)."""
+    """Move every tensor of ``model`` to ``device``; parameters stay trainable
+    (appendix)."""
     load_state_dict(model, state_dict(model), device=torch.device(device))
     return model
 
 
 @torch.no_grad()
-def evaluate(model: CharModel, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1024) -> float:
-    """Mean negative log-likelihood per character (nats) over the non-padding targets of
-    ``Y``, in eval mode; the model's mode is restored afterwards (appendix)."""
+def evaluate(
+    model: CharModel, X: torch.Tensor, Y: torch.Tensor, batch_size: int = 1024
+) -> float:
+    """Mean negative log-likelihood per character (nats) over the non-padding
+    targets of ``Y``, in eval mode; the model's mode is restored afterwards
+    (appendix)."""
     count = int((Y >= 0).sum())
     if count == 0:
         raise ValueError("no targets to evaluate")
@@ -382,19 +569,31 @@ def evaluate(model: CharModel, X: torch.Tensor, Y: torch.Tensor, batch_size: int
     model.eval()
     total = 0.0
     for i in range(0, len(X), batch_size):
-        total += model.nll(X[i:i + batch_size], Y[i:i + batch_size], reduction="sum").item()
+        total += model.nll(
+            X[i : i + batch_size], Y[i : i + batch_size], reduction="sum"
+        ).item()
     model.train(was_training)
     return total / count
 
 
 @torch.no_grad()
-def generate(model: CharModel, n: int, steps: int, *, temperature: float = 1.0,
-             top_k: int | None = None, generator=None, device="cpu") -> list[list[int]]:
-    """Sample ``n`` sequences of at most ``steps`` characters, all at once (appendix).
+def generate(
+    model: CharModel,
+    n: int,
+    steps: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator=None,
+    device="cpu",
+) -> list[list[int]]:
+    """Sample ``n`` sequences of at most ``steps`` characters, all at once
+    (appendix).
 
-    Each starts from the boundary token; each step feeds the last ``block_size`` tokens, keeps
-    the ``top_k`` most likely next characters (all if ``None``), divides the logits by
-    ``temperature`` and draws. A sequence ends at its first boundary token.
+    Each starts from the boundary token; each step feeds the last
+    ``block_size`` tokens, keeps the ``top_k`` most likely next characters (all
+    if ``None``), divides the logits by ``temperature`` and draws. A sequence
+    ends at its first boundary token.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
@@ -404,7 +603,7 @@ def generate(model: CharModel, n: int, steps: int, *, temperature: float = 1.0,
     model.eval()
     idx = torch.zeros((n, 1), dtype=torch.long, device=device)
     for _ in range(steps):
-        cond = idx if model.block_size is None else idx[:, -model.block_size:]
+        cond = idx if model.block_size is None else idx[:, -model.block_size :]
         nxt = sample_next(model(cond)[:, -1, :], temperature, top_k, generator)
         idx = torch.cat([idx, nxt], dim=1)
         if (idx[:, 1:] == 0).any(dim=1).all():
@@ -412,5 +611,5 @@ def generate(model: CharModel, n: int, steps: int, *, temperature: float = 1.0,
     model.train(was_training)
     out = []
     for row in idx[:, 1:].tolist():
-        out.append(row[:row.index(0)] if 0 in row else row)
+        out.append(row[: row.index(0)] if 0 in row else row)
     return out
