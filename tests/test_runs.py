@@ -229,3 +229,47 @@ def test_nothing_is_compiled_at_run_time():
     for path in sorted(runs.PACKAGE_DIR.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"ctypes|cbuild|fused_", text), path
+
+
+def _broken(steps: int = 1):
+    raise ValueError("the loss went to nan")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failing_worker_names_its_experiment_and_caches_nothing(registry, monkeypatch,
+                                                                  jobs):
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.setattr(runs, "ProcessPoolExecutor",
+                        lambda n, mp_context=None: ThreadPoolExecutor(n))
+    runs.register(Experiment("broken", _broken))
+    with pytest.raises(RuntimeError, match=r"'broken' failed.*nan.*runs broken -j 1"):
+        runs.train_all(["broken", "toy-short"], jobs=jobs)
+    assert not runs.is_cached("broken")
+    assert not list(registry.glob(".tmp*")) if registry.exists() else True
+
+
+def test_a_change_in_the_data_changes_the_key(registry, monkeypatch):
+    from zerohero import data
+    runs.register(Experiment("reads-names", toy, data=("names.txt",)))
+    key = runs.result_path("reads-names").name
+    monkeypatch.setattr(data, "sha256s", lambda names=None: {"names.txt": "0" * 64})
+    assert runs.result_path("reads-names").name != key
+
+
+def test_two_experiments_of_one_name_are_refused(registry):
+    with pytest.raises(ValueError, match="two experiments are named 'toy-short'"):
+        runs.register(Experiment("toy-short", _broken))
+
+
+def test_two_chapter_modules_declaring_one_name_are_refused(monkeypatch):
+    import types
+
+    from zerohero import experiments
+    a = types.SimpleNamespace(__name__="a", EXPERIMENTS=[Experiment("same", toy)])
+    b = types.SimpleNamespace(__name__="b", EXPERIMENTS=[Experiment("same", _broken)])
+    monkeypatch.setattr(experiments, "MODULES", ["a", "b"])
+    monkeypatch.setattr(experiments.importlib, "import_module",
+                        lambda name: {"zerohero.experiments.a": a,
+                                      "zerohero.experiments.b": b}[name])
+    with pytest.raises(ValueError, match="two experiments are named 'same'"):
+        experiments.all_experiments()

@@ -84,7 +84,6 @@ MEASURED_SECONDS: dict[str, float] = {
     "gpt-multi-head-video-scale": 8,
     "gpt-addition": 8,
     "ch04-deep": 8,
-    "gpt-single-head-video-scale": 6,
     "gpt-single-head": 6,
     "makemore_mlp": 5,
     "bigram_nn_cross_entropy": 4,
@@ -365,20 +364,36 @@ def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]
         return freed
 
     ready = [n for n in todo if not waiting[n]]
+
+    def failed(name: str, err: BaseException) -> RuntimeError:
+        return RuntimeError(f"experiment {name!r} failed while training: "
+                            f"{type(err).__name__}: {err}. Nothing of it was cached; "
+                            f"`python -m zerohero.build.runs {name} -j 1` reruns it alone")
+
     try:
         if jobs == 1 or len(todo) <= 1:
             while ready:
-                ready += finished(*_worker(ready.pop(0)))
+                name = ready.pop(0)
+                try:
+                    result = _worker(name)
+                except Exception as err:
+                    raise failed(name, err) from err
+                ready += finished(*result)
         elif todo:
             import multiprocessing as mp
             # spawn: a forked child of a process that used torch threads can deadlock.
             with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-                futures = {pool.submit(_worker, n) for n in ready}
+                futures = {pool.submit(_worker, n): n for n in ready}
                 while futures:
-                    done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
                     for fut in done:
-                        futures |= {pool.submit(_worker, m)
-                                    for m in finished(*fut.result())}
+                        name = futures.pop(fut)
+                        if fut.exception() is not None:
+                            for other in futures:
+                                other.cancel()
+                            raise failed(name, fut.exception()) from fut.exception()
+                        for m in finished(*fut.result()):
+                            futures[pool.submit(_worker, m)] = m
     finally:
         if bar is not None:
             bar.close()

@@ -25,7 +25,7 @@ from zerohero.build import book, ledger, runs
 EXACT_RUNS = [
     "wavenet_scaled", "ch04-batchnorm", "ch04-fix-tanh", "ch04-kaiming", "mlp",
     "ch04-deep", "bigram_nn", "bigram_nn_index", "bigram_nn_cross_entropy",
-    "gpt-bigram", "gpt-single-head-video-scale", "gpt-multi-head-video-scale",
+    "gpt-bigram", "gpt-single-head", "gpt-multi-head-video-scale",
     "micrograd-moons",
 ]
 
