@@ -1,9 +1,9 @@
-"""Two interleaving half circles ("two moons"), made with numpy alone (chapter 1).
+"""Two interleaving half circles, "two moons", with numpy alone (chapter 1).
 
-micrograd's demo draws its data with ``sklearn.datasets.make_moons(n_samples=100,
-noise=0.1)`` after ``np.random.seed(1337)``. This is the same algorithm (scikit-learn 0.22
-onwards) on numpy's legacy ``RandomState``, so the same seed gives the same 100 points to the
-last bit, and the book needs no scikit-learn.
+micrograd's demo draws its data with ``sklearn.datasets.make_moons(
+n_samples=100, noise=0.1)`` after ``np.random.seed(1337)``. This is the same
+algorithm (scikit-learn 0.22 onwards) on numpy's legacy ``RandomState``, so the
+same seed gives the same 100 points to the last bit, without scikit-learn.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def make_moons(n_samples: int = 100, noise: float | None = 0.1, seed: int | None = 1337):
-    """Points ``X`` (n, 2) on two half circles and labels ``y`` (n,) in {0, 1} (chapter 1).
+def make_moons(n_samples=100, noise=0.1, seed=1337):
+    """Points ``X`` (n, 2) on two half circles, labels ``y`` (n,) in {0, 1}.
 
-    The upper moon (label 0) is the unit half circle; the lower one (label 1) is the same
-    half circle flipped and shifted by (1, 0.5). The points are shuffled, then Gaussian noise
-    of standard deviation ``noise`` is added to each coordinate.
+    The upper moon (label 0) is the unit half circle; the lower one (label 1)
+    is the same half circle flipped and shifted by (1, 0.5). The points are
+    shuffled, then Gaussian noise of standard deviation ``noise`` is added to
+    each coordinate (none if ``noise`` is None).
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
-    rng = np.random.RandomState(seed)  # the legacy generator: sklearn's and the demo's draws
+    assert n_samples >= 2
+    # the legacy generator, which np.random.seed seeds and sklearn draws from
+    rng = np.random.RandomState(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
     t_out = np.linspace(0, np.pi, n_out)
@@ -28,7 +29,8 @@ def make_moons(n_samples: int = 100, noise: float | None = 0.1, seed: int | None
     x = np.append(np.cos(t_out), 1 - np.cos(t_in))
     y_coord = np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5)
     X = np.vstack([x, y_coord]).T
-    y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
+    y = np.hstack([np.zeros(n_out, dtype=np.intp),
+                   np.ones(n_in, dtype=np.intp)])
     order = np.arange(n_samples)
     rng.shuffle(order)
     X, y = X[order], y[order]

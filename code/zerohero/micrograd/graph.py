@@ -1,10 +1,12 @@
 """A picture of a computation graph, drawn with matplotlib alone (chapter 1).
 
-The lecture draws its graphs with Graphviz, which needs the ``dot`` program installed. Here
-the layout is computed in Python: each Value goes in a column one step to the right of its
-deepest operand (inputs sit just left of where they are first used), the order within a column
-is improved by a few "barycenter" sweeps (each node moves towards the mean height of its
-neighbours, which removes most edge crossings), and matplotlib draws boxes and arrows.
+The lecture draws its graphs with Graphviz, which needs the ``dot`` program
+installed. Here the layout is computed in Python: each Value goes in a column
+one step to the right of its deepest operand (inputs sit just left of where
+they are first used), the order within a column is improved by a few
+"barycenter" sweeps (each node moves towards the mean height of its
+neighbours, which removes most edge crossings), and matplotlib draws boxes and
+arrows.
 """
 
 from __future__ import annotations
@@ -22,28 +24,29 @@ OP_COLOR = "#fbe3d4"
 
 
 def trace(root: Value) -> tuple[list[Value], list[tuple[Value, Value]]]:
-    """The Values ``root`` depends on (operands first) and the edges (operand, result)
-    (chapter 1)."""
+    """The Values ``root`` depends on (operands first) and the edges
+    (operand, result)."""
     nodes = topological_order(root)
     edges = [(operand, node) for node in nodes for operand in node._prev]
     return nodes, edges
 
 
 def layout(root: Value, sweeps: int = 4) -> dict[Value, tuple[float, float]]:
-    """(column, row) of every Value of the graph: results to the right of their operands
-    (chapter 1)."""
+    """(column, row) of every Value of the graph: results to the right of their
+    operands."""
     nodes, edges = trace(root)
     consumers = {node: [] for node in nodes}
     for operand, node in edges:
         consumers[operand].append(node)
 
     column = {}
-    for node in nodes:  # operands first: a result goes one column right of its deepest operand
+    for node in nodes:  # a result goes one column right of its deepest operand
         if node._prev:
             column[node] = 1 + max(column.get(p, 0) for p in node._prev)
     for node in reversed(nodes):  # inputs sit just left of their first use
         if not node._prev:
-            column[node] = min((column[c] for c in consumers[node]), default=1) - 1
+            first_use = min((column[c] for c in consumers[node]), default=1)
+            column[node] = first_use - 1
     shift = min(column.values())
     column = {node: c - shift for node, c in column.items()}
 
@@ -56,12 +59,16 @@ def layout(root: Value, sweeps: int = 4) -> dict[Value, tuple[float, float]]:
 
     def barycenter(node, neighbours):  # mean relative height of the neighbours
         linked = [rank[n] / size[column[n]] for n in neighbours]
-        return sum(linked) / len(linked) if linked else rank[node] / size[column[node]]
+        if not linked:
+            return rank[node] / size[column[node]]
+        return sum(linked) / len(linked)
 
     for sweep in range(sweeps):
-        forward = sweep % 2 == 0  # left to right by operands, then right to left by consumers
+        # left to right by operands, then right to left by consumers
+        forward = sweep % 2 == 0
         for col in (columns if forward else reversed(columns)):
-            col.sort(key=lambda n: barycenter(n, n._prev if forward else consumers[n]))
+            col.sort(key=lambda n: barycenter(
+                n, n._prev if forward else consumers[n]))
             for i, n in enumerate(col):
                 rank[n] = i
 
@@ -70,24 +77,22 @@ def layout(root: Value, sweeps: int = 4) -> dict[Value, tuple[float, float]]:
 
 
 def value_text(v: Value) -> str:
-    """The text of a Value's box: its label (if any), data and grad, as in the lecture
-    (chapter 1)."""
+    """The text of a Value's box: its label (if any), data and grad, as in the
+    lecture."""
     lines = [v.label] if v.label else []
     return "\n".join(lines + [f"data {v.data:.4f}", f"grad {v.grad:.4f}"])
 
 
 def draw_graph(root: Value, max_nodes: int = 150, title: str | None = None):
-    """A matplotlib Figure of the graph that produced ``root`` (chapter 1).
+    """A matplotlib Figure of the graph that produced ``root``.
 
-    Every Value is a box with its label, ``data`` and ``grad`` (4 decimals); every op is a
-    circle feeding the box of its result. Boxes of inputs (leaves) are shaded.
+    Every Value is a box with its label, ``data`` and ``grad`` (4 decimals);
+    every op is a circle feeding the box of its result. Boxes of inputs
+    (leaves) are shaded. A graph of more than ``max_nodes`` Values would be
+    unreadable, so it is refused.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_graph needs a Value, got {type(root).__name__}")
     nodes, edges = trace(root)
-    if len(nodes) > max_nodes:
-        raise ValueError(f"the graph has {len(nodes)} Values, more than max_nodes={max_nodes}; "
-                         f"a picture that large is unreadable (raise max_nodes to draw it anyway)")
+    assert len(nodes) <= max_nodes, f"{len(nodes)} Values: too many to draw"
     pos = layout(root)
     ncols = max(c for c, _ in pos.values()) + 1
     heights = {}
@@ -95,7 +100,8 @@ def draw_graph(root: Value, max_nodes: int = 150, title: str | None = None):
         heights[c] = heights.get(c, 0) + 1
     nrows = max(heights.values())
 
-    fig, ax = plt.subplots(figsize=(0.6 + COLUMN_WIDTH * ncols, 0.5 + ROW_HEIGHT * nrows))
+    size = (0.6 + COLUMN_WIDTH * ncols, 0.5 + ROW_HEIGHT * nrows)
+    fig, ax = plt.subplots(figsize=size)
     ax.set_xlim(-0.55, ncols - 0.45)
     ax.set_ylim(-nrows / 2, nrows / 2)
     ax.axis("off")
@@ -105,23 +111,29 @@ def draw_graph(root: Value, max_nodes: int = 150, title: str | None = None):
     boxes, ops = {}, {}
     for v in nodes:
         x, y = pos[v]
-        boxes[v] = ax.text(x, y, value_text(v), ha="center", va="center", fontsize=8,
-                           family="monospace", gid="value", zorder=3,
+        color = NODE_COLOR if v._prev else LEAF_COLOR
+        boxes[v] = ax.text(x, y, value_text(v), ha="center", va="center",
+                           fontsize=8, family="monospace", gid="value",
+                           zorder=3,
                            bbox=dict(boxstyle="round,pad=0.35", linewidth=0.8,
-                                     facecolor=LEAF_COLOR if not v._prev else NODE_COLOR))
+                                     facecolor=color))
         if v._op:
-            ops[v] = ax.text(x - 0.5, y, v._op, ha="center", va="center", fontsize=8,
-                             gid="op", zorder=3,
-                             bbox=dict(boxstyle="circle,pad=0.3", linewidth=0.8,
-                                       facecolor=OP_COLOR))
-    arrow = dict(arrowstyle="-|>", color="#555555", linewidth=0.8, shrinkA=0, shrinkB=0)
+            ops[v] = ax.text(x - 0.5, y, v._op, ha="center", va="center",
+                             fontsize=8, gid="op", zorder=3,
+                             bbox=dict(boxstyle="circle,pad=0.3",
+                                       linewidth=0.8, facecolor=OP_COLOR))
+    arrow = dict(arrowstyle="-|>", color="#555555", linewidth=0.8,
+                 shrinkA=0, shrinkB=0)
     for v, op in ops.items():  # op -> its result
-        ax.annotate("", xy=pos[v], xytext=(pos[v][0] - 0.5, pos[v][1]), zorder=2,
+        ax.annotate("", xy=pos[v], xytext=(pos[v][0] - 0.5, pos[v][1]),
+                    zorder=2,
                     arrowprops=dict(arrow, patchA=op.get_bbox_patch(),
                                     patchB=boxes[v].get_bbox_patch()))
     for operand, result in edges:  # operand -> the op of its result
-        ax.annotate("", xy=(pos[result][0] - 0.5, pos[result][1]), xytext=pos[operand],
-                    zorder=2, arrowprops=dict(arrow, patchA=boxes[operand].get_bbox_patch(),
-                                              patchB=ops[result].get_bbox_patch()))
+        op_at = (pos[result][0] - 0.5, pos[result][1])
+        ax.annotate("", xy=op_at, xytext=pos[operand], zorder=2,
+                    arrowprops=dict(arrow,
+                                    patchA=boxes[operand].get_bbox_patch(),
+                                    patchB=ops[result].get_bbox_patch()))
     fig.tight_layout()
     return fig
