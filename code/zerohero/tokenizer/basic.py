@@ -9,9 +9,9 @@ from zerohero.tokenizer.base import Tokenizer, get_stats, merge
 def check_vocab_size(vocab_size):
     if vocab_size < 256:
         raise ValueError(
-            f"vocab_size={vocab_size} is smaller than the 256 byte tokens every "
-            f"byte-level tokenizer starts from; ask for 256 + the number of "
-            f"merges you want")
+            f"vocab_size={vocab_size} is smaller than the 256 byte tokens "
+            f"every byte-level tokenizer starts from; ask for 256 + the "
+            f"number of merges you want")
 
 
 def check_pairs_left(stats, done):
