@@ -213,3 +213,10 @@ def test_the_shakespeare_experiment_rebuilds_its_tokenizer(shakespeare):
     assert isinstance(ids, list) and all(isinstance(i, int) for i in ids)
     assert tok.decode(ids) == sample
     assert results["n_tokens"] == len(tok.encode(shakespeare))
+
+
+def test_colour_tokens_escapes_and_shows_whitespace():
+    from zerohero.tokenizer.colour import colour_tokens
+    page = colour_tokens(["<b>", " x", "\n"])
+    assert page.count("<span") == 3
+    assert "&lt;b&gt;" in page and "␣x" in page and "⏎<br>" in page
