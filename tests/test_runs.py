@@ -183,7 +183,8 @@ def test_the_key_of_a_reader_follows_what_it_reads(registry, monkeypatch):
     assert runs.run("reader")["base"] == runs.run("toy-long")["loss"] + 1
 
 
-LESSONS = ["scratch", "micrograd", "makemore", "gpt", "data", "plotting"]
+LESSONS = ["scratch", "micrograd", "makemore", "gpt", "tokenizer", "gpt2", "data",
+           "plotting"]
 
 
 def _package_imports(path):

@@ -1,4 +1,4 @@
-"""``python -m zerohero.bench``: run every benchmark and print the ratios (issue 8)."""
+"""``python -m zerohero.bench``: run every benchmark and print the ratios."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import time
 
 
 def main() -> int:
-    from zerohero.bench import gpt, makemore, micrograd
+    from zerohero.bench import gpt, makemore, micrograd, tokenizer
 
     start = time.perf_counter()
     results = []
-    for bench in (micrograd, makemore, gpt):
+    for bench in (micrograd, makemore, gpt, tokenizer):
         print(f"--- {bench.__name__.rsplit('.', 1)[-1]}", flush=True)
         results += bench.main()
     missed = [r.name for r in results if not r.met]

@@ -97,6 +97,7 @@ def format_value(value, digits: int = 4) -> str:
 
 
 MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"
+TOKENIZER = "08_tokenizer"
 BATCHNORM, NINJA, WAVENET = "04_batchnorm", "05_backprop_ninja", "06_wavenet"
 WAVENET_LOG = ("the performance log's earlier rows were printed with three decimals from runs "
                "the notebook's final code no longer reproduces")
@@ -277,6 +278,14 @@ ENTRIES: list[Entry] = [
           expect="tolerance", tol=0.05,
           why="the lecture's small run used the n_embd scale on other hardware; ours is seeded"),
     Entry(GPT, "full model: parameters (not trained on CPU)", "full_params", 10_788_929),
+
+    # --- chapter 8: the tokenizer (minbpe's README and tests) -------------------------------
+    Entry(TOKENIZER, "Wikipedia's aaabdaaabac after 3 merges: ids", "wiki_ids",
+          "[258, 100, 258, 97, 99]"),
+    Entry(TOKENIZER, 'cl100k_base ids of "hello123!!!? (안녕하세요!) 😉"', "hello_ids",
+          "[15339, 4513, 12340, 30, 320, 31495, 230, 75265, 243, 92245, 16715, 57037]"),
+    Entry(TOKENIZER, 'cl100k_base ids of "<|endoftext|>hello world", all specials allowed',
+          "special_ids", "[100257, 15339, 1917]"),
 ]
 
 BY_KEY: dict[tuple[str, str], Entry] = {(e.chapter, e.key): e for e in ENTRIES}

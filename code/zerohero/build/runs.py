@@ -93,6 +93,8 @@ MEASURED_SECONDS: dict[str, float] = {
     "mlp_lr_finder": 1,
     "micrograd-tiny": 1,
     "scratch-two-neurons": 1,
+    "tokenizer-shakespeare-4096": 23,
+    "tokenizer-shakespeare": 3,
 }
 DEFAULT_SECONDS = 30.0  # an experiment not yet in the table
 
