@@ -1,8 +1,8 @@
 """Chapters 4 and 5 as the build executes them: header, glued numbers, tables and figures.
 
-The expected values are the lecture's printed numbers (kept in the modules as LECTURE_*
-constants) or independent facts (parameter counts, -log(1/27)); the chapters' numbers come
-from the same cached runs the build uses.
+The expected values are the lecture's printed numbers, read from the ledger and checked as its
+rows promise, or independent facts (-log(1/27)); the chapters' numbers come from the same
+cached runs the build uses.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from zerohero.build import ledger
 from zerohero.makemore import batchnorm as bn
-from zerohero.makemore import manual_backprop as mb
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = ["04_batchnorm"]
-LAST_PLACE = 5e-7  # a few float32 steps near 2.1: see test_makemore_batchnorm.py
+ROWS = [e.key for e in ledger.ENTRIES if e.chapter == ledger.BATCHNORM]
 
 
 def glued_markdown(nb, name):
@@ -53,22 +53,15 @@ def test_every_number_in_the_prose_is_glued(chapter, glue):
     assert not missing, f"{chapter}: prose uses unglued values {sorted(missing)}"
 
 
-def test_chapter4_reproduces_the_lecture(glue):
+@pytest.mark.parametrize("key", ROWS)
+def test_chapter4_reproduces_the_lecture(glue, key):
     v = glue("04_batchnorm")
-    assert v["uniform_loss"] == pytest.approx(math.log(27))
-    assert round(v["step0_original"], 4) == bn.LECTURE_STEP0_LOSS
-    for variant in ("fix_tanh", "kaiming", "batchnorm"):
-        train, val = bn.LECTURE_LOSS_LOG[variant]
-        for ours, lecture in ((v[f"{variant}_train"], train), (v[f"{variant}_val"], val)):
-            assert round(ours, 4) == round(lecture, 4) and abs(ours - lecture) <= LAST_PLACE
-    for variant in ("original", "fix_softmax"):
-        train, val = bn.LECTURE_LOSS_LOG[variant]
-        assert v[f"{variant}_train"] == pytest.approx(train, abs=0.005)
-        assert v[f"{variant}_val"] == pytest.approx(val, abs=0.005)
-    assert v["max_ulps"] <= 2
-    for ours, lecture in zip((v["deep_train"], v["deep_val"]), bn.LECTURE_DEEP):
-        assert round(ours, 4) == round(lecture, 4) and abs(ours - lecture) <= LAST_PLACE
-    assert (v["n_params_original"], v["n_params_bn"], v["n_params_deep"]) == (11897, 12097, 47024)
+    ledger.check(ledger.BATCHNORM, key, v[key])
+    assert v[f"lecture_{key}"] == ledger.lecture(ledger.BATCHNORM, key)
+
+
+def test_chapter4_uniform_loss(glue):
+    assert glue("04_batchnorm")["uniform_loss"] == pytest.approx(math.log(27))
 
 
 def test_chapter4_batchnorm_facts(glue):

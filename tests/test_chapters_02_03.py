@@ -1,8 +1,9 @@
 """Chapters 2 (bigrams) and 3 (MLP): the numbers they glue are the lectures' numbers.
 
-The expected values are those printed by makemore parts 1 and 2 (and listed in issue 3). The
-chapters read the cached experiments; so do these tests, which check that the page shows what
-the experiments computed.
+The expected values are those printed by makemore parts 1 and 2, read from the ledger and
+checked as its rows promise (exact at the printed digits, or within a tolerance). The chapters
+read the cached experiments; so do these tests, which check that the page shows what the
+experiments computed.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ import re
 import pytest
 
 from conftest import ROOT
+from zerohero.build import ledger
 from zerohero.build.runs import run
 
-LECTURE_2 = {
-    "n_names": 32033, "min_len": 2, "max_len": 15, "n_bigrams": 228146,
-    "count_n_end": 6763, "count_start_a": 4410,
-    "loglik_raw": -559891.75, "nll_raw": 2.454094171524048,
-    "loglik_smoothed": -559951.5625, "nll_smoothed": 2.4543561935424805,
-    "emma_loss": 3.7693049907684326, "nn_loss": 2.4901304244995117,
-}
+BIGRAMS = [e.key for e in ledger.ENTRIES if e.chapter == ledger.BIGRAMS]
+MLP = [e.key for e in ledger.ENTRIES if e.chapter == ledger.MLP]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +31,14 @@ def ch3(glue):
     return glue("03_mlp")
 
 
-@pytest.mark.parametrize("key", sorted(LECTURE_2))
-def test_chapter_2_reproduces_the_lecture_exactly(ch2, key):
-    assert ch2[key] == LECTURE_2[key]
-    assert ch2[f"lecture_{key}"] == LECTURE_2[key]  # the comparison table's lecture column
-
-
-def test_chapter_2_rounded_values_as_in_the_issue(ch2):
-    assert round(ch2["nll_raw"], 6) == 2.454094
-    assert round(ch2["nll_smoothed"], 6) == 2.454356
+@pytest.mark.parametrize("key", BIGRAMS)
+def test_chapter_2_reproduces_the_lecture(ch2, key):
+    value = ch2[key]
+    if key == "andrejq_raw":  # glued inf is stored as the text 'inf'
+        value = str(value)
+    ledger.check(ledger.BIGRAMS, key, value)
+    # the comparison table's lecture column comes from the ledger
+    assert ch2[f"lecture_{key}"] == ledger.lecture(ledger.BIGRAMS, key)
 
 
 def test_andrejq_is_infinite_without_smoothing_and_finite_with(ch2):
@@ -67,25 +63,30 @@ def test_chapter_2_exercises(ch2):
     assert ch2["e2_3gram_dev"] < ch2["e2_2gram_dev"]
     assert ch2["e2_3gram_train"] < ch2["e2_3gram_dev"]
     assert ch2["e3_best_dev"] <= ch2["e2_3gram_dev"] + 1e-6
-    assert ch2["e4_loss"] == pytest.approx(LECTURE_2["nn_loss"], abs=1e-6)
-    assert ch2["e5_loss"] == pytest.approx(LECTURE_2["nn_loss"], abs=1e-6)
+    # E04 computes the same forward pass and gradients in another way, E05 the same loss: the
+    # runs differ by float32 rounding over 100 steps, far below 1e-4.
+    nn_loss = ledger.lecture(ledger.BIGRAMS, "nn_loss")
+    assert ch2["e4_loss"] == pytest.approx(nn_loss, abs=1e-4)
+    assert ch2["e5_loss"] == pytest.approx(nn_loss, abs=1e-4)
+
+
+@pytest.mark.parametrize("key", MLP)
+def test_chapter_3_reproduces_the_lecture(ch3, key):
+    ledger.check(ledger.MLP, key, ch3[key])
+    assert ch3[f"lecture_{key}"] == ledger.lecture(ledger.MLP, key)
 
 
 def test_chapter_3_split_and_model_sizes(ch3):
-    assert (ch3["n_train"], ch3["n_val"], ch3["n_test"]) == (182625, 22655, 22866)
-    assert ch3["n_params"] == 11897
     assert ch3["lr_finder_params"] == 3481
     assert ch3["emb2_params"] == 10281
     assert ch3["n_examples"] == 228146
     assert ch3["n_contexts"] == 27 ** 3
 
 
-def test_chapter_3_final_model_within_001_of_the_lecture(ch3):
+def test_chapter_3_shows_the_cached_final_model(ch3):
     result = run("mlp")
     assert ch3["train_loss"] == result["train"]
     assert ch3["dev_loss"] == result["val"]
-    assert ch3["train_loss"] == pytest.approx(2.1260, abs=0.01)
-    assert ch3["dev_loss"] == pytest.approx(2.1701, abs=0.01)
     assert ch3["dev_loss"] < ch3["bigram_dev"]
 
 
@@ -95,10 +96,9 @@ def test_chapter_3_overfits_one_batch_to_the_floor(ch3):
 
 def test_chapter_3_exercises(ch3):
     assert ch3["e1_dev"] < 2.2                                    # E01
-    assert ch3["e2_uniform"] == pytest.approx(3.2958, abs=5e-5)   # E02: -log(1/27)
+    assert ch3["e2_uniform"] == pytest.approx(math.log(27))      # E02: -log(1/27)
     assert ch3["e2_calibrated_init"] == pytest.approx(ch3["e2_uniform"], abs=0.05)
     assert ch3["e2_lecture_init"] > 10
-    assert round(ch3["e2_first_batch"], 4) == 27.8817              # makemore part 3's step 0
     assert abs(ch3["e3_gain"]) < 0.02                              # "small", as the prose says
     assert ch3["e3_params"] == ch3["e1_params"] + 4 * 10 * 27     # E03: direct connections
 

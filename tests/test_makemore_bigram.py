@@ -20,6 +20,7 @@ from zerohero.makemore.bigram import (NeuralBigram, NGramCounts, bigram_pairs,
                                       lecture_log_likelihood, softmax_nll, train_neural_bigram)
 from zerohero.makemore.sampling import sample_words
 from zerohero.makemore.words import Vocabulary
+from zerohero.build import ledger
 from zerohero.build.runs import run
 
 SEED = 2147483647
@@ -82,7 +83,7 @@ def test_float32_accumulation_is_the_lectures_loop():
     for lp in logp:
         total += lp
     assert lecture_log_likelihood(logp) == (float(total), float(-total / len(logp)))
-    with pytest.raises(ValueError, match="non-empty 1-D"):
+    with pytest.raises(AssertionError):
         lecture_log_likelihood(torch.zeros(0))
 
 
@@ -130,17 +131,17 @@ def test_trigram_counts_are_the_counts_of_character_triples(names, vocab):
 
 
 def test_counting_model_rejects_bad_arguments(vocab):
-    with pytest.raises(ValueError, match="n >= 2"):
+    with pytest.raises(AssertionError):
         NGramCounts.fit(["ab"], n=1)
-    with pytest.raises(ValueError, match=r"must have shape \(27, 27\)"):
+    with pytest.raises(AssertionError):
         NGramCounts(torch.zeros(27, 26, dtype=torch.int32), vocab)
-    with pytest.raises(ValueError, match="smoothing"):
+    with pytest.raises(AssertionError):
         NGramCounts(torch.zeros(27, 27, dtype=torch.int32), vocab, smoothing=-1)
-    with pytest.raises(ValueError, match="context has 2"):
+    with pytest.raises(AssertionError):
         NGramCounts.fit(["abc"], n=3).count("a", "b")
     with pytest.raises(ValueError, match="not in the vocabulary"):
         NGramCounts.fit(["abc"]).count("z", "a")
-    with pytest.raises(ValueError, match=r"reads \(batch, >= 2\) contexts"):
+    with pytest.raises(AssertionError):
         NGramCounts.fit(["abc"], n=3).log_probs(torch.zeros(4, 1, dtype=torch.long),
                                                 torch.zeros(4, dtype=torch.long))
 
@@ -164,7 +165,7 @@ def test_sampling_the_counts_is_the_lectures_loop(names, vocab):
 def test_emma_loss_of_the_random_network_as_in_the_lecture(vocab):
     xs, ys = bigram_pairs(["emma"], vocab)
     model = NeuralBigram(27, torch.Generator().manual_seed(SEED))
-    assert softmax_nll(model(xs), ys).item() == 3.7693049907684326
+    ledger.check(ledger.BIGRAMS, "emma_loss", softmax_nll(model(xs), ys).item())
 
 
 def test_one_hot_times_w_selects_a_row(vocab):
@@ -201,9 +202,9 @@ def test_uniform_network_has_loss_log_27(pairs):
 
 
 def test_neural_bigram_rejects_unknown_options():
-    with pytest.raises(ValueError, match="inputs="):
+    with pytest.raises(AssertionError):
         NeuralBigram(inputs="onehot")
-    with pytest.raises(ValueError, match="loss="):
+    with pytest.raises(AssertionError):
         NeuralBigram(loss="mse")
 
 
@@ -239,14 +240,16 @@ def test_regulariser_pulls_towards_uniform_like_smoothing():
 def test_neural_bigram_reproduces_the_lecture():
     result = run("bigram_nn")
     assert len(result["losses"]) == 100
-    assert result["losses"][0] == 3.7686190605163574   # the lecture's loop, step 1
-    assert result["final_loss"] == 2.4901304244995117   # the lecture's loop, step 100
+    ledger.check(ledger.BIGRAMS, "nn_first_loss", result["losses"][0])  # step 1
+    ledger.check(ledger.BIGRAMS, "nn_loss", result["final_loss"])       # step 100
 
 
 def test_indexing_gives_the_same_training_and_cross_entropy_nearly(names, vocab, pairs):
     one_hot, index, ce = run("bigram_nn"), run("bigram_nn_index"), run("bigram_nn_cross_entropy")
-    assert index["final_loss"] == pytest.approx(one_hot["final_loss"], abs=1e-6)
-    assert ce["final_loss"] == pytest.approx(one_hot["final_loss"], abs=1e-6)
+    # The same model computed three ways: float32 rounding differs over 100 steps, by far less
+    # than 1e-4 (a real difference in the model would show in the second decimal).
+    assert index["final_loss"] == pytest.approx(one_hot["final_loss"], abs=1e-4)
+    assert ce["final_loss"] == pytest.approx(one_hot["final_loss"], abs=1e-4)
     # The trained network is close to the counting model (exact only without the regulariser
     # and after many more steps), and cannot beat it.
     xs, ys = pairs

@@ -1,8 +1,9 @@
 """zerohero.makemore.mlp: the Bengio et al. MLP of makemore part 2 (chapter 3).
 
-Expected values are the lecture's (parameter counts, printed losses with the issue's +-0.01
-tolerance for the reseeded minibatches) or independent computations (torch.nn modules, torch's
-generator drawn directly, finite differences, the counting floor of a small data set).
+Expected values are the lecture's, read from the ledger (parameter counts, printed losses
+with the ledger's tolerance for the reseeded minibatches), or independent computations
+(torch.nn modules, torch's generator drawn directly, finite differences, the counting floor
+of a small data set).
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from zerohero.makemore.mlp import (MLP, MLPConfig, lr_finder_experiment, split_losses,
-                                   step_decay, train, uniform_loss)
-from zerohero.makemore.words import Vocabulary, build_examples, make_splits
+from zerohero.build import ledger
 from zerohero.build.runs import run
+from zerohero.experiments.ch03_mlp import lr_finder
+from zerohero.makemore.mlp import (MLP, MLPConfig, split_losses, step_decay, train,
+                                   uniform_loss)
+from zerohero.makemore.words import Vocabulary, build_examples, make_splits
+
+CHAPTER = ledger.MLP
 
 SEED = 2147483647
 
@@ -91,23 +96,13 @@ def test_gradients_match_finite_differences():
     assert torch.autograd.gradcheck(loss, tuple(params))
 
 
-def test_bad_contexts_and_options_give_clear_errors():
-    model = MLP(MLPConfig(block_size=3))
-    with pytest.raises(ValueError, match=r"shape \(batch, 3\)"):
-        model(torch.zeros(4, 2, dtype=torch.long))
-    with pytest.raises(ValueError, match="unknown init"):
+def test_an_unknown_init_is_refused():
+    with pytest.raises(AssertionError):
         MLPConfig(init="kaiming")
-    with pytest.raises(ValueError, match="n_hidden must be at least 1"):
-        MLPConfig(n_hidden=0)
-    with pytest.raises(ValueError, match="differ in length"):
-        train(model, torch.zeros(3, 3, dtype=torch.long), torch.zeros(2, dtype=torch.long), steps=1)
-    with pytest.raises(ValueError, match="needs 5 values"):
-        train(model, torch.zeros(3, 3, dtype=torch.long), torch.zeros(3, dtype=torch.long),
-              steps=5, lr=[0.1] * 4)
 
 
 def test_uniform_loss_is_minus_log_one_over_27():
-    assert uniform_loss(27) == pytest.approx(3.2958, abs=5e-5)  # the lecture's 3.2958
+    ledger.check(CHAPTER, "e2_uniform", uniform_loss(27))
     assert uniform_loss(27) == -math.log(1 / 27)
 
 
@@ -155,12 +150,15 @@ def test_overfitting_one_batch_reaches_the_counting_floor(names):
 def test_step_decay_and_learning_rate_sequences():
     schedule = step_decay(0.1, 100_000, 0.01)
     assert (schedule(0), schedule(99_999), schedule(100_000)) == (0.1, 0.1, 0.01)
-    # A per-step sequence of zeros leaves the parameters alone; the generator still advances.
+    # A rate of zero at every step leaves the parameters alone; the generator still advances.
     model = MLP(MLPConfig(27, 3, 2, 10), torch.Generator().manual_seed(0))
     before = [p.detach().clone() for p in model.parameters()]
     X, Y = torch.zeros(10, 3, dtype=torch.long), torch.ones(10, dtype=torch.long)
-    train(model, X, Y, steps=3, batch_size=4, lr=torch.zeros(3))
+    g = torch.Generator().manual_seed(1)
+    start = g.get_state()
+    train(model, X, Y, steps=3, batch_size=4, lr=lambda i: 0.0, generator=g)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert not torch.equal(g.get_state(), start)
 
 
 def test_from_state_rebuilds_the_model():
@@ -169,12 +167,12 @@ def test_from_state_rebuilds_the_model():
                           model.state_dict())
     X = torch.randint(0, 27, (5, 3), generator=torch.Generator().manual_seed(1))
     assert torch.equal(model(X), copy(X))
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(AssertionError):
         MLP.from_state(MLPConfig(27, 3, 5, 8), model.state_dict())
 
 
 def test_lr_finder_uses_exponentially_spaced_rates():
-    result = lr_finder_experiment(steps=20)  # a short run of the real thing
+    result = lr_finder(steps=20)  # a short run of the real thing
     lre = result["lre"]
     assert lre[0] == -3.0 and lre[-1] == 0.0 and len(lre) == 20
     assert result["n_params"] == 3481
@@ -183,23 +181,26 @@ def test_lr_finder_uses_exponentially_spaced_rates():
 
 # --- The lecture's runs (cached experiments shared with the chapter) -----------------------
 
-def test_final_model_lands_within_001_of_the_lecture():
+def test_final_model_lands_within_the_ledgers_tolerance():
     result = run("mlp")
-    assert result["n_params"] == 11897
+    ledger.check(CHAPTER, "n_params", result["n_params"])
     assert len(result["losses"]) == 200_000
     # Step 0 is the loss of the lecture's initial network on its first seeded minibatch, which
-    # makemore part 3 prints for this very network and seed: 27.8817.
-    assert round(result["losses"][0].item(), 4) == 27.8817
-    # The lecture printed train 2.1260 and dev 2.1701 (unseeded minibatches).
-    assert result["train"] == pytest.approx(2.1260, abs=0.01)
-    assert result["val"] == pytest.approx(2.1701, abs=0.01)
+    # makemore part 3 prints for this very network and seed.
+    ledger.check(CHAPTER, "e2_first_batch", result["losses"][0].item())
+    # The lecture's minibatches were unseeded: a tolerance row.
+    ledger.check(CHAPTER, "train_loss", result["train"])
+    ledger.check(CHAPTER, "dev_loss", result["val"])
 
 
 def test_final_model_state_evaluates_to_its_recorded_losses(names):
     result = run("mlp")
     model = MLP.from_state(result["config"], result["state"])
     losses = split_losses(model, make_splits(names, 3))
-    assert losses == pytest.approx({k: result[k] for k in ("train", "val", "test")}, abs=1e-6)
+    # The cached run may come from another CPU, whose kernels round the 200,000-example sums
+    # differently in the last float32 bits: 1e-4 is far above that and far below any real
+    # difference in the weights.
+    assert losses == pytest.approx({k: result[k] for k in ("train", "val", "test")}, abs=1e-4)
 
 
 def test_lr_finder_finds_the_lectures_learning_rate():
