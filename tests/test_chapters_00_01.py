@@ -1,5 +1,13 @@
-"""The numbers chapters 0 and 1 show (their glue values), against the lecture's printed numbers
-and independent computations. The chapters read the same cached runs as the tests."""
+"""The numbers chapters 0 and 1 show (their glue values), against the lecture's
+printed numbers (the ledger) and independent computations. The chapters read
+the same cached runs as the tests.
+
+Tolerances: chapter 0's gradient checks compare float64 computations of the
+same quantity (finite differences: ~h² plus rounding of ~1e-16/h; PyTorch:
+rounding only). Chapter 1's micrograd numbers are pure Python float arithmetic,
+the same on every CPU; only the demo's later losses differ from the printed log,
+in the order gradients are summed (1e-12 relative).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,10 @@ import math
 
 import pytest
 
+from zerohero.build import ledger
 from zerohero.build.runs import run
+
+MICROGRAD = "01_micrograd"
 
 
 @pytest.fixture(scope="module")
@@ -24,64 +35,66 @@ def test_chapter0_gradient_checks(ch0):
     assert ch0["fd_max_diff"] < 1e-8       # hand vs central differences
     assert ch0["torch_max_diff"] < 1e-12   # hand vs PyTorch autograd
     assert ch0["log2"] == math.log(2)
-    assert abs(ch0["loss_init"] - math.log(2)) < 0.05  # small initial weights: a coin toss
+    assert abs(ch0["loss_init"] - math.log(2)) < 0.05  # a coin toss
 
 
 def test_chapter0_shows_the_cached_training_run(ch0):
     r = run("scratch-two-neurons")
-    assert ch0["loss_first"] == r["loss"][0] and ch0["loss_final"] == r["final_loss"]
+    assert ch0["loss_first"] == r["loss"][0]
+    assert ch0["loss_final"] == r["final_loss"]
     assert ch0["train_accuracy"] == 100 * r["accuracy"] >= 85
-    assert ch0["steps"] == len(r["loss"]) and ch0["n_points"] == 2 * ch0["n_per_class"]
+    assert ch0["steps"] == len(r["loss"])
+    assert ch0["n_points"] == 2 * ch0["n_per_class"]
 
 
-# The lecture's numbers (micrograd lecture notebooks, micrograd README/tests, demo.ipynb).
-EXACT = {
-    "f_at_3": 20.0,
-    "slope_at_two_thirds": 2.999378523327323e-06,
-    "slope_c": 0.9999999999976694,
-    "L": -8.0, "grad_a": 6.0, "grad_b": -4.0, "grad_c": -2.0, "grad_f": 4.0,
-    "dL_db_numeric": -3.9999999999995595,
-    "o": 0.7071067811865476,
-    "sanity_y": -20.0, "sanity_grad_x": 46.0,
-    "params_tiny": 41, "params_moons": 337,
-    "moons_loss_first": 0.8958441028683222,
-    "moons_first_100": 40,
-}
+MICROGRAD_KEYS = sorted(e.key for e in ledger.ENTRIES
+                        if e.chapter == MICROGRAD)
 
 
-@pytest.mark.parametrize("name", sorted(EXACT))
-def test_chapter1_reproduces_the_lecture_exactly(ch1, name):
-    assert ch1[name] == EXACT[name]
+@pytest.mark.parametrize("key", MICROGRAD_KEYS)
+def test_chapter1_reproduces_the_lecture(ch1, key):
+    ledger.check(MICROGRAD, key, ch1[key])
 
 
-def test_chapter1_numbers_printed_with_fewer_digits(ch1):
-    assert round(ch1["L_nudged"], 6) == -7.286496
-    assert round(ch1["readme_g"], 4) == 24.7041
-    assert round(ch1["readme_grad_a"], 4) == 138.8338
-    assert round(ch1["readme_grad_b"], 4) == 645.5773
-    # the lecture's graph of the neuron shows these gradients (4 decimals)
-    for name, value in (("grad_x1", -1.5), ("grad_w1", 1.0), ("grad_x2", 0.5), ("grad_w2", 0.0)):
-        assert math.isclose(ch1[name], value, abs_tol=1e-12)
+def test_chapter1_shows_the_lectures_numbers_from_the_ledger(ch1):
+    for key in MICROGRAD_KEYS:
+        assert ch1[f"lecture_{key}"] == ledger.lecture(MICROGRAD, key)
 
 
 def test_chapter1_engine_facts(ch1):
-    assert ch1["grad_a_twice"] == 2.0
+    assert ch1["grad_a_twice"] == 2.0 and ch1["grad_a_overwritten"] == 1.0
     assert ch1["chain_depth"] == 100_000 and ch1["chain_grad"] == 1.0
     assert ch1["chain_depth"] > ch1["recursion_limit"]
+    # the same function through other ops, and PyTorch: rounding only
     assert ch1["tanh_parts_diff"] < 1e-12
     assert ch1["torch_max_rel_diff"] < 1e-12
 
 
+def test_chapter1_reproduces_the_lectures_float32_torch_cell(ch1):
+    # not yet in the ledger (asked for): the lecture's cell printed these
+    assert ch1["torch_lecture_o"] == 0.7071066904050358
+    assert ch1["torch_lecture_grad_x1"] == -1.5000003851533106
+
+
 def test_chapter1_demo_matches_the_printed_log(ch1):
-    assert math.isclose(ch1["moons_loss_last"], 0.010978370135492717, rel_tol=1e-12)
     assert ch1["moons_same_accuracy"] == ch1["moons_steps"] == 100
     assert ch1["moons_max_rel_dev"] < 1e-12
+    assert ch1["moons_exact_steps"] >= 1
     assert ch1["moons_final_accuracy"] == 100.0
     r = run("micrograd-moons")
-    assert ch1["moons_loss_first"] == r["loss"][0] and ch1["moons_loss_last"] == r["loss"][-1]
+    assert ch1["moons_loss_first"] == r["loss"][0]
+    assert ch1["moons_loss_last"] == r["loss"][-1]
 
 
-def test_chapter1_tiny_training(ch1):
+def test_chapter1_tiny_training_and_the_forgotten_zero_grad(ch1):
     r = run("micrograd-tiny")
-    assert ch1["tiny_loss_first"] == r["loss"][0] and ch1["tiny_loss_last"] == r["loss"][-1]
-    assert ch1["tiny_loss_last"] < ch1["tiny_loss_first"]
+    assert ch1["tiny_loss_first"] == r["loss"][0]
+    assert ch1["tiny_loss_last"] == r["loss"][-1] < ch1["tiny_loss_first"]
+    assert ch1["tiny_w_max"] < ch1["nozero_w_max"]  # the weights run away
+    assert ch1["right_worst"] < 0.05 and ch1["forgetful_failed"] >= 1
+
+
+def test_chapter1_garbage_collector_numbers(ch1):
+    assert ch1["gc_freed"] > 100_000   # one step's graph
+    assert ch1["gc_step_mb"] > 1
+    assert ch1["gc_threshold"] > 0

@@ -113,10 +113,11 @@ def train_moons(seed=1337, n_samples=100, noise=0.1, steps=100, alpha=1e-4):
 
         losses.append(total_loss.data)
         accuracies.append(acc * 100)
-        # the closures make the graph a web of cycles: only the collector
-        # frees it, and one full collection per step is the cheapest way
+        # the closures make the graph a web of cycles, which only the cycle
+        # collector frees: drop it, then collect the youngest generation,
+        # the objects made since the last collection (this step's graph)
         del total_loss
-        gc.collect()
+        gc.collect(0)
     gc.enable()
 
     final_loss, final_acc = max_margin_loss(model, X, y, alpha)
