@@ -41,7 +41,7 @@ def test_lecture_setup_sizes(splits):
     assert set(f) == set(mb.FORWARD_STEPS) | {"loss"}
     assert len(mb.BACKWARD_ORDER) == 26
     # the chunked forward pass is the cross-entropy, up to rounding
-    assert f["loss"].item() == pytest.approx(F.cross_entropy(f["logits"], Yb).item(), abs=1e-6)
+    assert f["loss"].item() == pytest.approx(F.cross_entropy(f["logits"], Yb).item(), abs=1e-5)
     # the lecture drew bngain/bnbias unseeded: ours are other draws, the
     # loss is close (the ledger's tolerance)
     ledger.check(NINJA, "loss", f["loss"].item())
@@ -102,10 +102,11 @@ def test_tanh_derivative_rounding():
     h = y.detach()
     # PyTorch rounds 1 - h*h once (a fused multiply-add); one_minus_square does the same
     assert torch.equal(mb.one_minus_square(h), x.grad)
-    # the plain 1 - h**2 rounds twice: right up to the last bit, but not bit for bit
+    # the plain 1 - h**2 rounds twice: right up to the last bit (whether it
+    # is bit-exact depends on the CPU's kernels: with ATEN_CPU_CAPABILITY=
+    # default it is, with AVX2/AVX-512 it is not)
     plain = 1.0 - h**2
     assert (plain - x.grad).abs().max() <= 2**-24
-    assert not torch.equal(plain, x.grad)
 
 
 def test_embedding_backward_equals_the_lecture_loop():
@@ -137,7 +138,7 @@ def test_fused_cross_entropy_backward_matches_autograd(seed, n, classes):
     F.cross_entropy(logits, Y).backward()
     d = mb.cross_entropy_backward(logits.detach(), Y)
     torch.testing.assert_close(d, logits.grad)
-    assert d.sum(1).abs().max() < 1e-6  # each row pulls down the target as much as it pushes up
+    assert d.sum(1).abs().max() < 1e-5  # each row pulls down the target as much as it pushes up
 
 
 def test_fused_batchnorm_backward_on_the_lecture_batch(splits):
@@ -188,7 +189,7 @@ def test_manual_step_matches_autograd(splits):
         / torch.sqrt(hpre.var(0, keepdim=True) + mb.EPS) + leaves.bnbias
     ref_loss = F.cross_entropy(torch.tanh(hpre) @ leaves.W2 + leaves.b2, Yb)
     ref_loss.backward()
-    assert loss.item() == pytest.approx(ref_loss.item(), abs=1e-6)
+    assert loss.item() == pytest.approx(ref_loss.item(), abs=1e-5)
     for name, grad in zip(leaves.names(), grads, strict=True):
         torch.testing.assert_close(grad, getattr(leaves, name).grad, msg=name)
 

@@ -114,7 +114,7 @@ def test_batchnorm_over_batch_and_time_matches_torch_nn():
     y = ours(x)
     y_ref = ref(x.transpose(1, 2)).transpose(1, 2)
     assert torch.allclose(y, y_ref, atol=1e-5)
-    assert torch.allclose(ours.running_mean.flatten(), ref.running_mean, atol=1e-6)
+    assert torch.allclose(ours.running_mean.flatten(), ref.running_mean, atol=1e-5)
     assert torch.allclose(ours.running_var.flatten(), ref.running_var, atol=1e-5)
 
 
@@ -204,7 +204,7 @@ def test_learning_rate_drops_at_decay_step():
 def test_window_means_are_the_lectures_view_mean():
     losses = torch.rand(3000) + 1.5
     expected = [sum(torch.log10(losses[i:i + 1000]).tolist()) / 1000 for i in (0, 1000, 2000)]
-    assert torch.allclose(wn.window_means(losses), torch.tensor(expected), atol=1e-6)
+    assert torch.allclose(wn.window_means(losses), torch.tensor(expected), atol=1e-5)
     with pytest.raises(AssertionError, match="at least 1000"):
         wn.window_means(torch.rand(999))
 
