@@ -82,8 +82,7 @@ def encode_words(words, vocab: Vocabulary, block_size: int):
         if len(ix) >= block_size:
             raise ValueError(
                 f"{w!r} has {len(ix)} characters; block_size {block_size} "
-                "allows "
-                f"{block_size - 1}"
+                f"allows {block_size - 1}"
             )
         X[i, 1 : len(ix) + 1] = torch.tensor(ix, dtype=torch.long)
         Y[i, : len(ix)] = torch.tensor(ix, dtype=torch.long)
@@ -306,8 +305,7 @@ def load_checkpoint(path: Path) -> dict:
     if not path.is_file():
         raise CLIError(
             f"no checkpoint at {path}; train first (without "
-            "--resume/--sample-only) "
-            f"or give the --work-dir that holds one"
+            "--resume/--sample-only) or give the --work-dir that holds one"
         )
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
@@ -320,8 +318,7 @@ def load_checkpoint(path: Path) -> dict:
         raise CLIError(
             f"{path} is not a checkpoint of this makemore (format "
             f"{ckpt.get('format') if isinstance(ckpt, dict) else None!r}, "
-            "expected "
-            f"{FORMAT!r}); delete it or use another --work-dir"
+            f"expected {FORMAT!r}); delete it or use another --work-dir"
         )
     missing = sorted(REQUIRED - set(ckpt)) or (
         []
@@ -331,8 +328,7 @@ def load_checkpoint(path: Path) -> dict:
     if missing:
         raise CLIError(
             f"{path} is an incomplete checkpoint (no {', '.join(missing)}); "
-            "delete it "
-            f"or use another --work-dir"
+            "delete it or use another --work-dir"
         )
     return ckpt
 
@@ -406,9 +402,8 @@ def make_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="AdamW learning rate (default: 1e-2 for "
-        "bigram/mlp/wavenet/rnn/gru, "
-        "1e-3 for transformer); a tenth of it for the last quarter of the "
-        "steps",
+        "bigram/mlp/wavenet/rnn/gru, 1e-3 for transformer); a tenth of it for "
+        "the last quarter of the steps",
     )
     p.add_argument(
         "--seed",
@@ -604,14 +599,14 @@ def _run(args, device, out) -> int:
         if vocab != Vocabulary(tuple(ckpt["vocab"]), ckpt["boundary"]):
             raise CLIError(
                 f"{path} was trained on another character set than "
-                f"{args.input_file}; "
-                f"use another --work-dir to train on this file"
+                f"{args.input_file}; use another --work-dir to train on this "
+                "file"
             )
         block_size = ckpt["model"]["block_size"]
         if longest > block_size:
             raise CLIError(
-                f"{args.input_file} has lines of {longest - 1} characters; the "
-                f"checkpoint's model takes at most {block_size - 1}"
+                f"{args.input_file} has lines of {longest - 1} characters; "
+                f"the checkpoint's model takes at most {block_size - 1}"
             )
         model = model_from_checkpoint(ckpt, path)
         model_type, start_step = ckpt["model"]["type"], ckpt["step"] + 1
@@ -637,32 +632,27 @@ def _run(args, device, out) -> int:
         or (ckpt or {}).get("learning_rate")
         or DEFAULT_LR.get(model_type, 1e-2)
     )
+    sizes = "/".join(str(len(data.words[k])) for k in ("train", "val", "test"))
     print(
         f"{args.input_file}: {len(words):,} lines, {len(vocab) - 1} "
-        "characters, longest "
-        f"{longest - 1}; split "
-        f"{len(data.words['train'])}/{len(data.words['val'])}/"
-        f"{len(data.words['test'])}",
+        f"characters, longest {longest - 1}; split {sizes}",
         file=out,
     )
     print(
         f"model: {model_type}, {count_parameters(model):,} parameters, on "
-        f"{device}; "
-        f"learning rate {lr:g}",
+        f"{device}; learning rate {lr:g}",
         file=out,
     )
     if data.holdout == "train":
         print(
             "note: too few lines for a held-out split; the checkpoint is "
-            "picked by "
-            "training loss",
+            "picked by training loss",
             file=out,
         )
     if start_step >= args.max_steps:
         print(
-            f"the checkpoint already has {start_step} steps; raise --max-steps "
-            "to train "
-            f"further",
+            f"the checkpoint already has {start_step} steps; raise "
+            "--max-steps to train further",
             file=out,
         )
     elif (
@@ -698,14 +688,13 @@ def _checked_checkpoint(args, path: Path) -> dict:
     if args.type is not None and args.type != ckpt["model"]["type"]:
         raise CLIError(
             f"{path} holds a {ckpt['model']['type']!r} model, not "
-            f"{args.type!r}; "
-            f"drop --type or use another --work-dir"
+            f"{args.type!r}; drop --type or use another --work-dir"
         )
     for k, v in _options(args).items():
         if v is not None and ckpt["model"].get(k) != v:
             raise CLIError(
-                f"{path} was trained with {k}={ckpt['model'].get(k)}, not {v}; "
-                f"drop --{k.replace('_', '-')} or use another --work-dir"
+                f"{path} was trained with {k}={ckpt['model'].get(k)}, not "
+                f"{v}; drop --{k.replace('_', '-')} or use another --work-dir"
             )
     return ckpt
 
@@ -795,7 +784,7 @@ def _train(
     elif not path.is_file():
         raise CLIError(
             f"training diverged (loss {float(result['losses'][-1]):.4g}); "
-            f"lower --learning-rate"
+            "lower --learning-rate"
         )
     else:
         print(

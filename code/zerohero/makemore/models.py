@@ -48,7 +48,7 @@ def check_indices(idx: torch.Tensor) -> None:
     (appendix)."""
     if idx.ndim != 2 or idx.dtype != torch.long:
         raise ValueError(
-            f"a makemore model reads (batch, time) int64 indices, got shape "
+            "a makemore model reads (batch, time) int64 indices, got shape "
             f"{tuple(idx.shape)} and dtype {idx.dtype}"
         )
 
@@ -128,8 +128,8 @@ def load_state_dict(
             state[name], tensor
         ):
             raise ValueError(
-                f"the saved state does not fit this model: {name} has "
-                f"shape {tuple(state[name].shape)}, the model wants "
+                f"the saved state does not fit this model: {name} has shape "
+                f"{tuple(state[name].shape)}, the model wants "
                 f"{tuple(tensor.shape)}"
             )
     for name, tensor in own.items():
@@ -507,8 +507,8 @@ def build_model(
     elif type == "wavenet":
         if opts["context"] & (opts["context"] - 1):
             raise ValueError(
-                f"--type wavenet fuses pairs: --context must be a "
-                f"power of 2 (2, 4, 8, 16, ...), got {opts['context']}"
+                "--type wavenet fuses pairs: --context must be a power of 2 "
+                f"(2, 4, 8, 16, ...), got {opts['context']}"
             )
         cfg = WaveNetConfig(
             vocab_size, opts["context"], opts["n_embd"], opts["n_hidden"]
