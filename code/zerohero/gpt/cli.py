@@ -6,8 +6,9 @@
     python -m zerohero.gpt sample --out-dir out/f --num-chars 500
 
 ``full`` is the lecture's 10.8M-parameter model, for a GPU; ``small`` the
-    python -m zerohero.gpt train --out-dir out/f --resume  # after a stop
-that say what to pass instead; the lesson modules only assert.
+0.21M-parameter CPU model the book trains; ``tiny`` a smoke test. Options
+are checked here, with errors that say what to pass instead; the lesson
+modules only assert.
 """
 
 from __future__ import annotations
