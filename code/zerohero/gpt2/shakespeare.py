@@ -49,10 +49,10 @@ def write_shards(tokens: dict, data_root) -> None:
 
 
 def train_small(tokens: dict, n_layer: int = 4, n_head: int = 4,
-                n_embd: int = 128, block_size: int = 256, B: int = 16,
-                total_batch_size: int = 8192, max_lr: float = 3e-3,
-                warmup_steps: int = 10, max_steps: int = 120,
-                val_every: int = 20) -> dict:
+                n_embd: int = 128, block_size: int = 256, B: int = 8,
+                total_batch_size: int = 4096, max_lr: float = 3e-3,
+                warmup_steps: int = 20, max_steps: int = 240,
+                val_every: int = 40) -> dict:
     """The book's run: the lecture's loop and recipe at a CPU's size. Each
     validation reads the whole val split (``val_steps`` batches)."""
     config = GPTConfig(block_size=block_size, n_layer=n_layer, n_head=n_head,
