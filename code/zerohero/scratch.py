@@ -1,4 +1,4 @@
-"""A neural network from scratch with numpy: one layer of two neurons (chapter 0).
+"""A neural network from scratch in numpy: a layer of two neurons (chapter 0).
 
 Two inputs, two neurons, one score per class; softmax turns the scores into
 probabilities and the loss is the cross-entropy (the negative log-probability
@@ -43,7 +43,7 @@ class TwoNeurons:
         return X @ self.W.T + self.b
 
     def probs(self, X):
-        """Softmax of the scores: each row is a distribution over the classes."""
+        """Softmax of the scores: each row a distribution over the classes."""
         return softmax(self.logits(X))
 
     def predict(self, X):

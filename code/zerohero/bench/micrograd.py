@@ -1,13 +1,13 @@
-"""micrograd: forward + backward of the demo's loss, ours vs the original engine.
+"""micrograd: forward + backward of the demo's loss, ours vs the original.
 
 The graph is the one chapter 1 trains: micrograd's demo network
 MLP(2, [16, 16, 1]) on 100 two-moons points, max-margin loss plus L2. The
 original is ``micrograd`` 0.1.0 from PyPI, given the same weights; both compute
 the same loss and gradients (checked). Both engines use ``_backward`` closures,
 so both are timed twice: with Python's cycle collector on, and as the chapter's
-loop runs them (collector off, one full collection per step). Then a backward
-pass through a chain of 1,000,000 nodes, which the original's recursive sort
-cannot do.
+loop runs them (collector off, the youngest generation collected once a step).
+Then a backward pass through a chain of 1,000,000 nodes, which the original's
+recursive sort cannot do.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def compare(repeats: int = 5) -> list[Comparison]:
     def collected(step):
         def run():
             step()  # its graph is dropped on return
-            gc.collect()
+            gc.collect(0)
         return run
 
     gc.disable()
@@ -80,7 +80,7 @@ def compare(repeats: int = 5) -> list[Comparison]:
                          "ref": collected(step_ref)}, repeats)
     finally:
         gc.enable()
-    out.append(Comparison("micrograd fwd+bwd, gc off + collect", "s/step",
+    out.append(Comparison("micrograd fwd+bwd, gc off + collect(0)", "s/step",
                           t["ours"], t["ref"], higher_is_better=False))
     return out
 
@@ -100,7 +100,7 @@ def million_node_chain(n: int = 1_000_000) -> float:
         y.backward()
         assert x.grad == 1.0
         del x, y
-        gc.collect()
+        gc.collect(0)
         return time.perf_counter() - start
     finally:
         gc.enable()

@@ -1,4 +1,4 @@
-"""Chapter 1: micrograd's MLP on the lecture's four examples, and micrograd's demo."""
+"""Chapter 1: the lecture's MLP on its four examples, and micrograd's demo."""
 
 from zerohero.experiments import Experiment
 from zerohero.micrograd import demo
