@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from zerohero.build import ledger
 from zerohero.micrograd.datasets import make_moons
 
 
@@ -15,8 +16,7 @@ def test_the_demo_points_are_reproduced():
     # demo.ipynb printed plt.ylim = (X[:, 1].min() - 1, ...) for its grid
     # (numpy's sin, cos and normal here: the same bits with its AVX-512 and
     # AVX2 kernels switched off, NPY_DISABLE_CPU_FEATURES, checked)
-    # (to move to the ledger as 01_micrograd::moons_ylim_low, asked for)
-    assert X[:, 1].min() - 1 == -1.548639298268643
+    ledger.check("01_micrograd", "moons_ylim_low", float(X[:, 1].min() - 1))
 
 
 def test_without_noise_the_points_lie_on_the_two_half_circles():

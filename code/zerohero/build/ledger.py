@@ -148,6 +148,13 @@ ENTRIES: list[Entry] = [
           digits=12, why="the last bits depend on the order gradients are summed (the "
                          "original keeps operands in a set, so even it varies run to run)"),
     Entry(MICROGRAD, "demo: first step at 100% accuracy", "moons_first_100", 40),
+    Entry(MICROGRAD, "demo: X[:, 1].min() − 1, the lower y limit of its grid",
+          "moons_ylim_low", -1.548639298268643, digits=15,
+          why="make_moons rebuilt in numpy draws sklearn's points; same seed"),
+    Entry(MICROGRAD, "the lecture's PyTorch cell: o (float32 tensors made double)",
+          "torch_lecture_o", 0.7071066904050358, digits=16, why=EXACT_FLOAT),
+    Entry(MICROGRAD, "the lecture's PyTorch cell: ∂o/∂x1", "torch_lecture_grad_x1",
+          -1.5000003851533106, digits=16, why=EXACT_FLOAT),
 
     # --- chapter 2: bigrams (makemore part 1) -------------------------------------------------
     Entry(BIGRAMS, "names in names.txt", "n_names", 32_033),
@@ -369,6 +376,11 @@ PRINTED: dict[tuple[str, str], object] = {
         0.010982828324359073, 0.010982072718767003, 0.010981356699297042, 0.010980680258141723,
         0.010980043387921506, 0.010979446081684675, 0.010978888332907229, 0.010978370135492717,
     ],
+    # the lecture's micrograd exercises notebook (linked from the video's description):
+    # the answers its checks compare with
+    (MICROGRAD, "exercise_gradient"): [-12.353553390593273, 10.25699027111255, 0.0625],
+    (MICROGRAD, "exercise_softmax_grad"): [0.041772570515350445, 0.8390245074625319,
+                                           0.005653302662216329, -0.8864503806400986],
     (MICROGRAD, "moons_accuracy"): [
         50, 81, 77, 82, 84, 86, 89, 91, 91, 91, 91, 92, 91, 93, 92, 93, 92, 93, 94, 93,
         91, 93, 97, 95, 95, 95, 92, 95, 97, 96, 95, 97, 95, 97, 97, 98, 96, 99, 95, 98,
