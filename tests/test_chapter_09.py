@@ -58,6 +58,11 @@ def test_ddp_matches_one_process(g):
     assert g["ddp_loss_diff"] < 1e-5
 
 
+def test_closing_note_times(g):
+    assert g["ch9_seconds"] > 0
+    assert 0.3 < g["ddp_speedup"] < 3  # two processes on a shared machine
+
+
 def test_book_run_learns(g):
     # a fresh model's loss is ln V; the trained model's well below
     assert g["book_val"] < g["book_val0"] - 1.5

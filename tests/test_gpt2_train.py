@@ -12,7 +12,8 @@ import torch
 
 from zerohero.gpt2.data import write_shard
 from zerohero.gpt2.model import GPT, GPTConfig
-from zerohero.gpt2.train import TrainConfig, get_lr, launch, train
+from zerohero.gpt2.train import (TrainConfig, by_device, get_lr, launch,
+                                 native_bf16, train)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -31,6 +32,15 @@ def test_learning_rate_warms_up_then_follows_a_cosine():
     assert get_lr(30000, cfg) == 6e-5
     lrs = [get_lr(s, cfg) for s in range(715, 19073, 100)]
     assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+
+
+def test_switches_go_on_by_device():
+    assert native_bf16("cuda") and not native_bf16("mps")
+    caps = torch.cpu.get_capabilities()
+    native = any(caps.get(k) for k in ("avx512_bf16", "amx_bf16", "bf16"))
+    assert native_bf16("cpu") == native
+    assert by_device("auto", True) and not by_device("off", True)
+    assert by_device("on", False)
 
 
 def grads(model):
@@ -71,7 +81,7 @@ def shards(tmp_path):
 def train_args(shards, log_dir, **over):
     opts = {"B": 2, "T": 32, "total-batch-size": 256, "max-steps": 6,
             "warmup-steps": 2, "val-every": 3, "val-steps": 2,
-            "checkpoint-every": 6, "device": "cpu", **over}
+            "checkpoint-every": 6, "device": "cpu", "bf16": "off", **over}
     args = [a for k, v in opts.items()
             for a in ((f"--{k}",) if v is True else (f"--{k}", v))]
     return MODEL_ARGS + args + ["--data-root", shards, "--log-dir", log_dir,
@@ -82,7 +92,7 @@ def train_here(shards, log_dir, **over):
     """The run of ``train_args`` in this process."""
     cfg = {"B": 2, "T": 32, "total_batch_size": 256, "max_steps": 6,
            "warmup_steps": 2, "val_every": 3, "val_steps": 2,
-           "checkpoint_every": 6, "device": "cpu", **over}
+           "checkpoint_every": 6, "device": "cpu", "bf16": "off", **over}
     return train(TINY, TrainConfig(data_root=str(shards), log_dir=str(log_dir),
                                    verbose=False, **cfg))
 

@@ -193,8 +193,9 @@ class GPT(nn.Module):
             {"params": [p for p in params if p.dim() < 2],
              "weight_decay": 0.0},
         ]
-        # one kernel for the whole update on CUDA; the loop elsewhere
-        fused = (device_type == "cuda" and "fused" in
+        # one kernel for the whole update where PyTorch has one (CUDA and,
+        # since PyTorch 2.4, the CPU) instead of a loop over the tensors
+        fused = (device_type in ("cuda", "cpu") and "fused" in
                  inspect.signature(torch.optim.AdamW).parameters)
         return torch.optim.AdamW(groups, lr=learning_rate, betas=(0.9, 0.95),
                                  eps=1e-8, fused=fused)

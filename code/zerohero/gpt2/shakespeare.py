@@ -53,8 +53,9 @@ def train_small(tokens: dict, n_layer: int = 4, n_head: int = 4,
                 total_batch_size: int = 4096, max_lr: float = 3e-3,
                 warmup_steps: int = 20, max_steps: int = 240,
                 val_every: int = 40) -> dict:
-    """The book's run: the lecture's loop and recipe at a CPU's size. Each
-    validation reads the whole val split (``val_steps`` batches)."""
+    """The book's run: the lecture's loop and recipe at a CPU's size, in
+    float32 (bfloat16's results would depend on the machine's kernels).
+    Each validation reads the whole val split (``val_steps`` batches)."""
     config = GPTConfig(block_size=block_size, n_layer=n_layer, n_head=n_head,
                        n_embd=n_embd,
                        vocab_size=padded_vocab(tokens["vocab_size"]))
@@ -66,11 +67,12 @@ def train_small(tokens: dict, n_layer: int = 4, n_head: int = 4,
                           min_lr=max_lr / 10, warmup_steps=warmup_steps,
                           max_steps=max_steps, val_every=val_every,
                           val_steps=val_steps, checkpoint_every=0,
-                          device="cpu", verbose=False)
+                          device="cpu", bf16="off", verbose=False)
         model, log = train(config, cfg)
     return {"log": log, "config": config.__dict__, "train_config": cfg.__dict__,
             "params": num_params(model),
-            "val_loss": log[-1]["val"], "val_tokens": val_steps * B * block_size,
+            "val_loss": log[-1]["val"],
+            "val_tokens": val_steps * B * block_size,
             "state_dict": {k: v.detach().clone()
                            for k, v in model.state_dict().items()}}
 
@@ -84,6 +86,7 @@ def ddp_vs_single(tokens: dict, max_steps: int = 10, B: int = 4,
                   "--block-size", block_size, "--vocab-size",
                   padded_vocab(tokens["vocab_size"])]
     train_args = ["--B", B, "--T", block_size, "--device", "cpu",
+                  "--bf16", "off",
                   "--total-batch-size", 4 * B * block_size,
                   "--max-steps", max_steps, "--warmup-steps", 2,
                   "--val-every", max_steps, "--val-steps", 4,

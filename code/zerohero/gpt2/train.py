@@ -11,8 +11,9 @@ N processes (gloo on the CPU, NCCL on CUDA GPUs)::
 
     torchrun --standalone --nproc_per_node=N -m zerohero.gpt2.train ...
 
-On CUDA the GPU-only switches go on by themselves: TF32 matmuls, bfloat16
-autocast, ``torch.compile`` and the fused AdamW kernel.
+The speed switches go on by device: TF32 matmuls and ``torch.compile`` on
+CUDA, bfloat16 autocast where the hardware multiplies in bfloat16 (CUDA
+GPUs, recent CPUs), the fused AdamW kernel where PyTorch has one.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class TrainConfig:
     resume: bool = False  # go on from the latest checkpoint in log_dir
     seed: int = 1337
     device: str = "auto"  # auto: cuda, then mps, then cpu
-    bf16: str = "auto"  # autocast matmuls to bfloat16; auto: on CUDA
+    bf16: str = "auto"  # autocast to bfloat16; auto: where it is native
     compile: str = "auto"  # torch.compile; auto: on CUDA
     verbose: bool = True
 
@@ -98,8 +99,17 @@ def setup_distributed(device: str = "auto"):
     return False, 0, 1, device
 
 
-def by_device(switch: str, device_type: str) -> bool:
-    return device_type == "cuda" if switch == "auto" else switch == "on"
+def native_bf16(device_type: str) -> bool:
+    """Whether this device multiplies in bfloat16 in hardware: CUDA GPUs,
+    and CPUs with AVX512-BF16 or AMX (x86) or BF16 (ARM)."""
+    if device_type == "cpu":
+        caps = torch.cpu.get_capabilities()
+        return any(caps.get(k) for k in ("avx512_bf16", "amx_bf16", "bf16"))
+    return device_type == "cuda"
+
+
+def by_device(switch: str, auto: bool) -> bool:
+    return auto if switch == "auto" else switch == "on"
 
 
 def checkpoints(log_dir) -> list[Path]:
@@ -138,7 +148,7 @@ def train(config: GPTConfig, cfg: TrainConfig):
     ddp, rank, world_size, device = setup_distributed(cfg.device)
     master_process = rank == 0  # it alone logs and writes checkpoints
     device = torch.device(device)
-    bf16 = by_device(cfg.bf16, device.type)
+    bf16 = by_device(cfg.bf16, native_bf16(device.type))
     if device.type == "cuda":
         torch.set_float32_matmul_precision("high")  # TF32 matmuls
 
@@ -162,7 +172,7 @@ def train(config: GPTConfig, cfg: TrainConfig):
         train_loader.load_state_dict(ckpt["train_loader"])
         start_step, log = ckpt["step"], ckpt["log"]
     raw_model = model
-    if by_device(cfg.compile, device.type):
+    if by_device(cfg.compile, device.type == "cuda"):
         model = torch.compile(model)
     if ddp:
         model = DDP(model, device_ids=[device.index] if device.index is not None
