@@ -81,14 +81,15 @@ def test_step0_loss_is_the_lecture_s(splits):
     ledger.check(CHAPTER, "step0_original", bn.first_step(model, *splits.train, g))
     g = lecture_generator()
     model = bn.RevisitedMLP("batchnorm", generator=g)
-    # makemore_part3_bn.ipynb: "0/ 200000: 3.3239" (not yet a ledger row)
-    assert round(bn.first_step(model, *splits.train, g), 4) == 3.3239
+    ledger.check("04_batchnorm", "step0_batchnorm",
+                 bn.first_step(model, *splits.train, g))
 
 
 def test_deep_network_step0_loss(splits):
     g = lecture_generator()
     model = bn.DeepMLP(generator=g)
-    assert round(bn.first_step(model, *splits.train, g), 4) == 3.2870  # "0/ 200000: 3.2870"
+    ledger.check("04_batchnorm", "step0_deep",
+                 bn.first_step(model, *splits.train, g))
 
 
 def test_init_loss_of_a_uniform_guess_is_log_27(splits):
@@ -336,8 +337,7 @@ def test_deep_run_reproduces_the_lecture():
     ledger.check(CHAPTER, "deep_val", result["val"])
     ledger.check(CHAPTER, "n_params_deep", result["n_params"])
     assert len(result["losses"]) == 1001  # the lecture breaks after the update of step 1000
-    # makemore_part3_bn.ipynb: "0/ 200000: 3.2870" (not yet a ledger row)
-    assert round(result["losses"][0].item(), 4) == 3.2870
+    ledger.check("04_batchnorm", "step0_deep", result["losses"][0].item())
 
 
 def test_zero_init_trains_only_the_output_bias(splits):

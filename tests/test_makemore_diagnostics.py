@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from zerohero.build import runs
+from zerohero.build import ledger, runs
 from zerohero.makemore import diagnostics as dg
 
 matplotlib.use("Agg")  # the tests draw into memory only
@@ -92,16 +92,9 @@ def test_markdown_table():
 
 
 # The lecture's printout after 1,001 steps of the deep network (makemore_part3_bn.ipynb).
-LECTURE_TANH = [(2, -0.00, 0.63, 2.78), (5, 0.00, 0.64, 2.56), (8, -0.00, 0.65, 2.25),
-                (11, 0.00, 0.65, 1.69), (14, 0.00, 0.65, 1.88)]
-LECTURE_GRAD_STD = [2.640701e-03, 2.245584e-03, 2.045741e-03, 1.983132e-03, 1.952381e-03]
-LECTURE_WEIGHTS = [((27, 10), 8.020527e-03, 8.012623e-03),
-                   ((30, 100), 9.241064e-03, 4.881084e-02),
-                   ((100, 100), 7.132873e-03, 6.964613e-02),
-                   ((100, 100), 6.234302e-03, 6.073738e-02),
-                   ((100, 100), 5.742181e-03, 5.631477e-02),
-                   ((100, 100), 5.672201e-03, 5.570121e-02),
-                   ((100, 27), 1.209415e-02, 1.160105e-01)]
+LECTURE_TANH = ledger.printed("04_batchnorm", "deep_tanh")
+LECTURE_GRAD_STD = ledger.printed("04_batchnorm", "deep_grad_std")
+LECTURE_WEIGHTS = ledger.printed("04_batchnorm", "deep_weights")
 
 
 @pytest.fixture(scope="module")
