@@ -27,7 +27,7 @@ def front_matter(chapter: str) -> dict:
 def test_toc_lists_every_stage_of_the_lectures():
     assert LECTURE_CHAPTERS == ["00_nn_from_scratch", "01_micrograd", "02_bigrams", "03_mlp",
                                 "04_batchnorm", "05_backprop_ninja", "06_wavenet", "07_gpt",
-                                "08_tokenizer"]
+                                "08_tokenizer", "09_gpt2"]
     for chapter in chapters():
         assert (BOOK / f"{chapter}.md").exists(), f"_toc.yml names a missing {chapter}.md"
 

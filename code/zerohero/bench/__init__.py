@@ -2,8 +2,12 @@
 reference run side by side in the same process (``python -m zerohero.bench``, ``make bench``).
 
 - ``micrograd``: our engine vs the original ``micrograd`` 0.1.0 from PyPI on the same graph.
-- ``makemore``: each chapter's training loop vs a plain lecture-style loop, identical numerics.
+- ``makemore``: chapter 5's backward pass written by hand vs autograd on the same forward.
 - ``gpt``: tokens per second of the small GPT vs a lecture-style implementation.
+- ``tokenizer``: chapter 8's fast BPE trainer vs the plain one and the ``tokenizers``
+  library; encoding speed.
+- ``gpt2``: chapter 9's loop vs a train_gpt2.py-style script (tokens/s); 2 DDP
+  processes vs 1.
 
 Speed is measured here, never in a timed test. Timings take the best of several repeats,
 interleaving the two sides so that a busy machine slows both alike.

@@ -7,11 +7,11 @@ import time
 
 
 def main() -> int:
-    from zerohero.bench import gpt, makemore, micrograd, tokenizer
+    from zerohero.bench import gpt, gpt2, makemore, micrograd, tokenizer
 
     start = time.perf_counter()
     results = []
-    for bench in (micrograd, makemore, gpt, tokenizer):
+    for bench in (micrograd, makemore, gpt, tokenizer, gpt2):
         print(f"--- {bench.__name__.rsplit('.', 1)[-1]}", flush=True)
         results += bench.main()
     missed = [r.name for r in results if not r.met]

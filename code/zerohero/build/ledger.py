@@ -97,7 +97,7 @@ def format_value(value, digits: int = 4) -> str:
 
 
 MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"
-TOKENIZER = "08_tokenizer"
+TOKENIZER, GPT2 = "08_tokenizer", "09_gpt2"
 BATCHNORM, NINJA, WAVENET = "04_batchnorm", "05_backprop_ninja", "06_wavenet"
 WAVENET_LOG = ("the performance log's earlier rows were printed with three decimals from runs "
                "the notebook's final code no longer reproduces")
@@ -322,6 +322,19 @@ ENTRIES: list[Entry] = [
           "[15339, 4513, 12340, 30, 320, 31495, 230, 75265, 243, 92245, 16715, 57037]"),
     Entry(TOKENIZER, 'cl100k_base ids of "<|endoftext|>hello world", all specials allowed',
           "special_ids", "[100257, 15339, 1917]"),
+
+    # --- chapter 9: GPT-2 (build-nanogpt) ---------------------------------------------------
+    Entry(GPT2, "GPT-2 small: parameters (counted on the meta device, not trained)",
+          "full_params", 124_439_808),
+    Entry(GPT2, "vocabulary 50,257 padded to a multiple of 64", "padded_50257", 50_304),
+    Entry(GPT2, "OpenAI GPT-2 124M: HellaSwag acc_norm (10,042 items)", "hs_acc_norm",
+          0.2955, expect="differs",
+          why="no weights or HellaSwag offline; the book scores its 0.9M-parameter "
+              "Shakespeare model on 8 hand-written items"),
+    Entry(GPT2, "OpenAI GPT-2 124M checkpoint: val loss on FineWeb-Edu", "book_val", 3.2924,
+          expect="differs",
+          why="the book's value is its small model's, on tiny Shakespeare in chapter 8's "
+              "tokens"),
 ]
 
 BY_KEY: dict[tuple[str, str], Entry] = {(e.chapter, e.key): e for e in ENTRIES}

@@ -95,6 +95,9 @@ MEASURED_SECONDS: dict[str, float] = {
     "scratch-two-neurons": 1,
     "tokenizer-shakespeare-4096": 23,
     "tokenizer-shakespeare": 3,
+    "gpt2-shakespeare": 218,
+    "gpt2-ddp": 29,
+    "gpt2-shakespeare-tokens": 4,
 }
 DEFAULT_SECONDS = 30.0  # an experiment not yet in the table
 
