@@ -110,8 +110,8 @@ def lecture_log_likelihood(log_probs: torch.Tensor) -> tuple[float, float]:
     """Sum and mean of log-probabilities added in float32, one at a time.
 
     The lecture's loop ``log_likelihood += logprob`` adds float32 tensors in
-    order; its rounding shows in the 4th digit (2.454094, where a float64
-    sum gives 2.454014). ``np.add.accumulate`` on float32 adds in the same
+    order; its rounding shows in the 5th digit of the mean (a float64 sum
+    differs there). ``np.add.accumulate`` on float32 adds in the same
     order with the same rounding. Returns ``(log_likelihood, nll / n)``,
     the division in float32 too.
     """
