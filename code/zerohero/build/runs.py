@@ -329,8 +329,8 @@ def _worker(name: str) -> tuple[str, float]:
 def _progress(total: float, out):
     from tqdm import tqdm
     return tqdm(total=round(total), unit="s", desc="runs", file=out, leave=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar:30}| {postfix} "
-                           "[{elapsed}<{remaining}]", mininterval=1.0)
+                bar_format="{desc}: {percentage:3.0f}%|{bar:30}| "
+                           "[{elapsed}<{remaining}]{postfix}", mininterval=1.0)
 
 
 def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]:
@@ -358,7 +358,8 @@ def train_all(names=None, jobs: int | None = None, out=None) -> dict[str, float]
     def finished(name: str, seconds: float) -> list[str]:
         """Record a finished experiment; the experiments it lets start."""
         timings[name] = seconds
-        bar.set_postfix_str(f"{len(timings)}/{len(todo)} {name} {seconds:.0f} s")
+        bar.set_postfix_str(f"{len(timings)}/{len(todo)} done, last {name} "
+                            f"{seconds:.0f} s")
         bar.update(round(expected_seconds(name)))
         freed = []
         for n in todo:
