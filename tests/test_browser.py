@@ -118,7 +118,7 @@ def test_page_in_browser(chapter, site, browser, built_book):
         # Listings and outputs fit the page: nothing scrolls sideways at 1280 px.
         wide = page.evaluate("""Array.from(document.querySelectorAll('main pre'))
             .filter(p => p.scrollWidth > p.clientWidth + 1)
-            .map(p => p.innerText.split('\\n').sort((a, b) => b.length - a.length)[0])""")
+            .map(p => p.textContent.split('\\n').sort((a, b) => b.length - a.length)[0])""")
         assert wide == [], f"{len(wide)} code blocks scroll sideways; widest lines: {wide[:5]}"
         sidebar = page.evaluate("Array.from(document.querySelectorAll('.bd-sidebar-primary a'))"
                                 ".map(a => a.getAttribute('href'))")
