@@ -16,7 +16,6 @@ import math
 import pytest
 
 from zerohero.build import ledger
-from zerohero.build.runs import run
 
 MICROGRAD = "01_micrograd"
 
@@ -38,8 +37,8 @@ def test_chapter0_gradient_checks(ch0):
     assert abs(ch0["loss_init"] - math.log(2)) < 0.05  # a coin toss
 
 
-def test_chapter0_shows_the_cached_training_run(ch0):
-    r = run("scratch-two-neurons")
+def test_chapter0_shows_the_cached_training_run(trained, ch0):
+    r = trained("scratch-two-neurons")
     assert ch0["loss_first"] == r["loss"][0]
     assert ch0["loss_final"] == r["final_loss"]
     assert ch0["train_accuracy"] == 100 * r["accuracy"] >= 85
@@ -75,18 +74,18 @@ def test_chapter1_reproduces_the_lectures_float32_torch_cell(ch1):
         ledger.check("01_micrograd", key, ch1[key])
 
 
-def test_chapter1_demo_matches_the_printed_log(ch1):
+def test_chapter1_demo_matches_the_printed_log(trained, ch1):
     assert ch1["moons_same_accuracy"] == ch1["moons_steps"] == 100
     assert ch1["moons_max_rel_dev"] < 1e-12
     assert ch1["moons_exact_steps"] >= 1
     assert ch1["moons_final_accuracy"] == 100.0
-    r = run("micrograd-moons")
+    r = trained("micrograd-moons")
     assert ch1["moons_loss_first"] == r["loss"][0]
     assert ch1["moons_loss_last"] == r["loss"][-1]
 
 
-def test_chapter1_tiny_training_and_the_forgotten_zero_grad(ch1):
-    r = run("micrograd-tiny")
+def test_chapter1_tiny_training_and_the_forgotten_zero_grad(trained, ch1):
+    r = trained("micrograd-tiny")
     assert ch1["tiny_loss_first"] == r["loss"][0]
     assert ch1["tiny_loss_last"] == r["loss"][-1] < ch1["tiny_loss_first"]
     assert ch1["tiny_w_max"] < ch1["nozero_w_max"]  # the weights run away

@@ -15,7 +15,6 @@ import pytest
 
 from conftest import ROOT
 from zerohero.build import ledger
-from zerohero.build.runs import run
 
 BIGRAMS = [e.key for e in ledger.ENTRIES if e.chapter == ledger.BIGRAMS]
 MLP = [e.key for e in ledger.ENTRIES if e.chapter == ledger.MLP]
@@ -47,8 +46,8 @@ def test_andrejq_is_infinite_without_smoothing_and_finite_with(ch2):
     assert math.isfinite(ch2["andrej_raw"])
 
 
-def test_chapter_2_shows_the_cached_neural_bigram(ch2):
-    result = run("bigram_nn")
+def test_chapter_2_shows_the_cached_neural_bigram(trained, ch2):
+    result = trained("bigram_nn")
     assert ch2["nn_loss"] == result["final_loss"]
     assert ch2["nn_first_loss"] == result["losses"][0]
     assert ch2["nn_steps"] == 100
@@ -83,8 +82,8 @@ def test_chapter_3_split_and_model_sizes(ch3):
     assert ch3["n_contexts"] == 27 ** 3
 
 
-def test_chapter_3_shows_the_cached_final_model(ch3):
-    result = run("mlp")
+def test_chapter_3_shows_the_cached_final_model(trained, ch3):
+    result = trained("mlp")
     assert ch3["train_loss"] == result["train"]
     assert ch3["dev_loss"] == result["val"]
     assert ch3["dev_loss"] < ch3["bigram_dev"]

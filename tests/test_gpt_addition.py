@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 
 from zerohero.gpt.addition import IGNORE, TOKENIZER, accuracy, all_pairs, encode, problem
 from zerohero.gpt.model import GPT, GPTConfig
-from zerohero.build.runs import run
 
 
 @given(a=st.integers(0, 999), b=st.integers(0, 999))
@@ -58,7 +57,7 @@ def test_accuracy_of_an_untrained_model_is_low():
     assert accuracy(model, test[:200], 2) < 0.05
 
 
-def test_trained_model_adds_held_out_problems():
-    result = run("gpt-addition")
+def test_trained_model_adds_held_out_problems(trained):
+    result = trained("gpt-addition")
     assert result["n_test"] == 1000 and result["n_train"] == 9000
     assert result["test_accuracy"] >= 0.95

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from zerohero.build import ledger
-from zerohero.build.runs import run
 from zerohero.gpt.model import GPT, BigramLanguageModel, GPTConfig
 from zerohero.gpt.text import TextData
 from zerohero.gpt.train import (PRESETS, TrainConfig, estimate_loss, preset,
@@ -113,8 +112,8 @@ def test_presets():
 
 # --- the reproductions (cached experiments) -------------------------------
 
-def test_bigram_baseline_reproduces_the_lecture():
-    h = history(run("gpt-bigram"))
+def test_bigram_baseline_reproduces_the_lecture(trained):
+    h = history(trained("gpt-bigram"))
     assert sorted(h) == list(range(0, 3000, 300))
     ledger.check(CHAPTER, "bigram_step0_train", h[0]["train"])
     ledger.check(CHAPTER, "bigram_step0_val", h[0]["val"])
@@ -129,24 +128,24 @@ LAST_PRINTED = {"single_head": 4500, "multi_head": 4500,
                 "layernorm": 4999}
 
 
-def test_milestones_with_the_videos_scale_reproduce_it():
+def test_milestones_with_the_videos_scale_reproduce_it(trained):
     # one head as wide as the embedding: both scales are the same run
-    single = history(run("gpt-single-head"))[LAST_PRINTED["single_head"]]
+    single = history(trained("gpt-single-head"))[LAST_PRINTED["single_head"]]
     ledger.check(CHAPTER, "ms_single_head_video_val", single["val"])
-    multi = history(run("gpt-multi-head-video-scale"))
+    multi = history(trained("gpt-multi-head-video-scale"))
     ledger.check(CHAPTER, "ms_multi_head_video_val",
                  multi[LAST_PRINTED["multi_head"]]["val"])
 
 
 @pytest.mark.parametrize("key", list(LAST_PRINTED))
-def test_milestones_within_the_ledgers_tolerance(key):
+def test_milestones_within_the_ledgers_tolerance(trained, key):
     stage = key.replace("_", "-")
-    ours = history(run(f"gpt-{stage}"))[LAST_PRINTED[key]]["val"]
+    ours = history(trained(f"gpt-{stage}"))[LAST_PRINTED[key]]["val"]
     ledger.check(CHAPTER, f"ms_{key}_val", ours)
 
 
-def test_small_model():
-    result = run("gpt-small")
+def test_small_model(trained):
+    result = trained("gpt-small")
     ledger.check(CHAPTER, "small_params", result["params"])
     assert result["final_step"] == 4999
     ledger.check(CHAPTER, "small_val", result["val_loss"])

@@ -15,10 +15,11 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zerohero.build import ledger, runs
+from zerohero.build import ledger
 from zerohero.experiments import ch04_batchnorm as experiments
 from zerohero.makemore import batchnorm as bn
-from zerohero.makemore.layers import BatchNorm1d, Linear, Tanh
+from zerohero.makemore.layers import BatchNorm1d, Linear, Tanh, split_loss
+from zerohero.makemore.mlp import step_decay
 from zerohero.makemore.words import load_names, make_splits
 
 FAST = settings(max_examples=20, deadline=None)
@@ -225,7 +226,7 @@ def test_train_records_update_ratios(splits):
 
 
 def test_step_decay():
-    lr = bn.step_decay(10)
+    lr = step_decay(at=10)
     assert [lr(0), lr(9), lr(10), lr(10**6)] == [0.1, 0.1, 0.01, 0.01]
 
 
@@ -238,8 +239,8 @@ def test_split_loss_uses_running_statistics_and_one_mean(splits):
     emb = model.C[X].view(len(X), -1)
     hpre = model.bngain * (emb @ model.W1 - model.bnmean_running) / model.bnstd_running
     expected = F.cross_entropy(torch.tanh(hpre + model.bnbias) @ model.W2 + model.b2, Y).item()
-    assert bn.split_loss(model, X, Y) == expected
-    assert model.training  # left in training mode
+    assert split_loss(model, X, Y) == expected
+    assert not model.training  # left in eval mode, as the lecture leaves it
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,32 +308,32 @@ def test_fold_batchnorm_refuses_training_mode_and_mismatch():
 # The cached experiments against the lecture's printed numbers
 
 
-def loss_log_run(variant):
+def loss_log_run(trained, variant):
     """The cached run of a loss-log row; the original init is chapter 3's ``mlp``."""
-    return runs.run("mlp" if variant == "original" else "ch04-" + variant.replace("_", "-"))
+    return trained("mlp" if variant == "original" else "ch04-" + variant.replace("_", "-"))
 
 
 # The ledger's rows: exact at the printed digits for the seeded runs, a tolerance for the
 # first two rows (see the ledger's reasons).
 @pytest.mark.parametrize("variant", list(bn.INIT_SCHEMES))
-def test_loss_log_rows_reproduce_the_lecture(variant):
-    result = loss_log_run(variant)
+def test_loss_log_rows_reproduce_the_lecture(trained, variant):
+    result = loss_log_run(trained, variant)
     ledger.check(CHAPTER, f"{variant}_train", result["train"])
     ledger.check(CHAPTER, f"{variant}_val", result["val"])
 
 
-def test_original_run_starts_at_the_lecture_s_loss():
-    losses = loss_log_run("original")["losses"]
+def test_original_run_starts_at_the_lecture_s_loss(trained):
+    losses = loss_log_run(trained, "original")["losses"]
     ledger.check(CHAPTER, "step0_original", losses[0].item())
     assert len(losses) == 200_000
 
 
-def test_batchnorm_run_parameter_count():
-    ledger.check(CHAPTER, "n_params_bn", runs.run("ch04-batchnorm")["n_params"])
+def test_batchnorm_run_parameter_count(trained):
+    ledger.check(CHAPTER, "n_params_bn", trained("ch04-batchnorm")["n_params"])
 
 
-def test_deep_run_reproduces_the_lecture():
-    result = runs.run("ch04-deep")
+def test_deep_run_reproduces_the_lecture(trained):
+    result = trained("ch04-deep")
     ledger.check(CHAPTER, "deep_train", result["train"])
     ledger.check(CHAPTER, "deep_val", result["val"])
     ledger.check(CHAPTER, "n_params_deep", result["n_params"])
@@ -340,8 +341,8 @@ def test_deep_run_reproduces_the_lecture():
     ledger.check("04_batchnorm", "step0_deep", result["losses"][0].item())
 
 
-def test_zero_init_trains_only_the_output_bias(splits):
-    result = runs.run("ch04-zero-init")
+def test_zero_init_trains_only_the_output_bias(trained, splits):
+    result = trained("ch04-zero-init")
     assert {k for k, v in result["changed"].items() if v > 0} == {"b2"}
     # b2 alone is a unigram model: the best it can do is the entropy of the next character
     counts = torch.bincount(splits.train[1], minlength=27).double()

@@ -21,7 +21,6 @@ from zerohero.makemore.bigram import (NeuralBigram, NGramCounts, bigram_pairs,
 from zerohero.makemore.sampling import sample_words
 from zerohero.makemore.words import Vocabulary
 from zerohero.build import ledger
-from zerohero.build.runs import run
 
 SEED = 2147483647
 
@@ -239,15 +238,15 @@ def test_regulariser_pulls_towards_uniform_like_smoothing():
 
 # --- The lecture's training run (cached experiment, shared with the chapter) ----------------
 
-def test_neural_bigram_reproduces_the_lecture():
-    result = run("bigram_nn")
+def test_neural_bigram_reproduces_the_lecture(trained):
+    result = trained("bigram_nn")
     assert len(result["losses"]) == 100
     ledger.check(ledger.BIGRAMS, "nn_first_loss", result["losses"][0])  # step 1
     ledger.check(ledger.BIGRAMS, "nn_loss", result["final_loss"])       # step 100
 
 
-def test_indexing_gives_the_same_training_and_cross_entropy_nearly(names, vocab, pairs):
-    one_hot, index, ce = run("bigram_nn"), run("bigram_nn_index"), run("bigram_nn_cross_entropy")
+def test_indexing_gives_the_same_training_and_cross_entropy_nearly(trained, names, vocab, pairs):
+    one_hot, index, ce = trained("bigram_nn"), trained("bigram_nn_index"), trained("bigram_nn_cross_entropy")
     # The same model computed three ways: float32 rounding differs over 100 steps, by far less
     # than 1e-4 (a real difference in the model would show in the second decimal).
     assert index["final_loss"] == pytest.approx(one_hot["final_loss"], abs=1e-4)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from zerohero.build import ledger, runs
+from zerohero.build import ledger
 from zerohero.makemore import diagnostics as dg
 
 matplotlib.use("Agg")  # the tests draw into memory only
@@ -98,8 +98,8 @@ LECTURE_WEIGHTS = ledger.printed("04_batchnorm", "deep_weights")
 
 
 @pytest.fixture(scope="module")
-def deep():
-    return runs.run("ch04-deep")
+def deep(trained):
+    return trained("ch04-deep")
 
 
 def test_deep_run_activation_stats_match_the_lecture(deep):

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zerohero.build import ledger, runs
+from zerohero.build import ledger
 from zerohero.makemore import manual_backprop as mb
 from zerohero.makemore.words import load_names, make_splits
 
@@ -222,8 +222,8 @@ def test_manual_train_is_the_lectures_loop():
     assert all(torch.equal(a, b) for a, b in zip(p.list(), q.list()))
 
 
-def test_manual_training_run():
-    result = runs.run("ch05-manual-backprop")
+def test_manual_training_run(trained):
+    result = trained("ch05-manual-backprop")
     ledger.check(NINJA, "n_params", result["n_params"])
     # bngain and bnbias were unseeded in the lecture: ours are other draws,
     # the result is close (the ledger's tolerance)

@@ -16,7 +16,6 @@ import torch
 import torch.nn.functional as F
 
 from zerohero.build import ledger
-from zerohero.build.runs import run
 from zerohero.experiments.ch03_mlp import lr_finder
 from zerohero.makemore.mlp import (MLP, MLPConfig, split_losses, step_decay, train,
                                    uniform_loss)
@@ -181,8 +180,8 @@ def test_lr_finder_uses_exponentially_spaced_rates():
 
 # --- The lecture's runs (cached experiments shared with the chapter) -----------------------
 
-def test_final_model_lands_within_the_ledgers_tolerance():
-    result = run("mlp")
+def test_final_model_lands_within_the_ledgers_tolerance(trained):
+    result = trained("mlp")
     ledger.check(CHAPTER, "n_params", result["n_params"])
     assert len(result["losses"]) == 200_000
     # Step 0 is the loss of the lecture's initial network on its first seeded minibatch, which
@@ -193,8 +192,8 @@ def test_final_model_lands_within_the_ledgers_tolerance():
     ledger.check(CHAPTER, "dev_loss", result["val"])
 
 
-def test_final_model_state_evaluates_to_its_recorded_losses(names):
-    result = run("mlp")
+def test_final_model_state_evaluates_to_its_recorded_losses(trained, names):
+    result = trained("mlp")
     model = MLP.from_state(result["config"], result["state"])
     losses = split_losses(model, make_splits(names, 3))
     # The cached run may come from another CPU, whose kernels round the 200,000-example sums
@@ -203,8 +202,8 @@ def test_final_model_state_evaluates_to_its_recorded_losses(names):
     assert losses == pytest.approx({k: result[k] for k in ("train", "val", "test")}, abs=1e-4)
 
 
-def test_lr_finder_finds_the_lectures_learning_rate():
-    result = run("mlp_lr_finder")
+def test_lr_finder_finds_the_lectures_learning_rate(trained):
+    result = trained("mlp_lr_finder")
     lre, losses = result["lre"], result["losses"]
     assert len(lre) == 1000
     # The loss at the largest rates is far above its minimum (the lecture: unstable near 1),
@@ -214,15 +213,15 @@ def test_lr_finder_finds_the_lectures_learning_rate():
     assert -1.5 <= best <= -0.3
 
 
-def test_tuned_model_beats_2_2_on_dev():
-    tuned = run("mlp_tuned")
+def test_tuned_model_beats_2_2_on_dev(trained):
+    tuned = trained("mlp_tuned")
     assert tuned["config"]["block_size"] == 4 and tuned["config"]["init"] == "calibrated"
     assert tuned["val"] < 2.2           # the lecture's exercise 1
-    assert tuned["val"] < run("mlp")["val"]
+    assert tuned["val"] < trained("mlp")["val"]
 
 
-def test_two_dimensional_embedding_run():
-    result = run("mlp_emb2")
+def test_two_dimensional_embedding_run(trained):
+    result = trained("mlp_emb2")
     assert result["n_params"] == 10281
     assert result["state"]["C"].shape == (27, 2)
     # The lecture's run of this network (more steps) reached about 2.2 on dev; ours, shorter,
@@ -230,8 +229,8 @@ def test_two_dimensional_embedding_run():
     assert result["val"] < 2.4
 
 
-def test_direct_connections_run_is_the_tuned_run_plus_w3():
-    direct, plain = run("mlp_tuned_direct"), run("mlp_tuned")
+def test_direct_connections_run_is_the_tuned_run_plus_w3(trained):
+    direct, plain = trained("mlp_tuned_direct"), trained("mlp_tuned")
     assert plain["n_params"] == 13897  # 27*10 + 40*200 + 200 + 200*27 + 27
     assert direct["n_params"] == plain["n_params"] + 40 * 27
     assert direct["config"]["direct"] and not plain["config"]["direct"]

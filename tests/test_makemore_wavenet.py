@@ -18,7 +18,7 @@ from zerohero.build import ledger
 from zerohero.build.runs import lookup, full_config, run
 from zerohero.makemore import models
 from zerohero.makemore import wavenet as wn
-from zerohero.makemore.layers import BatchNorm1d, FlattenConsecutive
+from zerohero.makemore.layers import BatchNorm1d, FlattenConsecutive, split_loss
 
 WAVENET = "06_wavenet"
 LOG = ledger.printed(WAVENET, "performance_log")  # name -> (what, params, ...)
@@ -248,8 +248,8 @@ def test_dilated_logits_refuse_what_is_no_convolution():
 
 # ---------------------------------------------------- the lecture's numbers
 
-def test_scaled_run_reproduces_the_lecture():
-    result = run("wavenet_scaled")
+def test_scaled_run_reproduces_the_lecture(trained):
+    result = trained("wavenet_scaled")
     ledger.check(WAVENET, "params_5", result["n_params"])
     # The lecture's final run, to its printed four decimals (the ledger's
     # promise); the last float32 bits depend on the CPU's vector kernels.
@@ -266,18 +266,18 @@ def test_scaled_run_reproduces_the_lecture():
 
 @pytest.mark.parametrize("i, name", [(i, n) for i, n in
                                      enumerate(LOG, start=1)][:4])
-def test_performance_log_as_the_ledger_promises(i, name):
-    result = run(name)
+def test_performance_log_as_the_ledger_promises(trained, i, name):
+    result = trained(name)
     ledger.check(WAVENET, f"params_{i}", result["n_params"])
     ledger.check(WAVENET, f"train_{i}", result["train"])
     ledger.check(WAVENET, f"val_{i}", result["val"])
 
 
-def test_the_stored_model_gives_its_recorded_losses():
+def test_the_stored_model_gives_its_recorded_losses(trained):
     from zerohero.makemore.words import load_names, make_splits
-    result = run("wavenet_scaled")
+    result = trained("wavenet_scaled")
     splits = make_splits(load_names(), 8)
     # The cache may come from another machine (CI restores it): agreement
     # up to float32 summation order, far below the printed digits.
-    val = wn.split_loss(result["model"], *splits.val)
+    val = split_loss(result["model"], *splits.val)
     assert abs(val - result["val"]) < 1e-4

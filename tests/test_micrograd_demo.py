@@ -16,7 +16,6 @@ import gc
 import numpy as np
 
 from zerohero.build import ledger
-from zerohero.build.runs import run
 from zerohero.micrograd import demo
 from zerohero.micrograd.datasets import make_moons
 
@@ -32,8 +31,8 @@ def test_initial_loss_and_accuracy_match_the_demo():
     assert acc == 0.5
 
 
-def test_demo_training_reproduces_the_printed_log():
-    r = run("micrograd-moons")
+def test_demo_training_reproduces_the_printed_log(trained):
+    r = trained("micrograd-moons")
     loss, acc = np.array(r["loss"]), np.array(r["accuracy"])
     printed = np.array(ledger.printed(MICROGRAD, "moons_losses"))
     ledger.check(MICROGRAD, "moons_loss_first", loss[0])
@@ -46,8 +45,8 @@ def test_demo_training_reproduces_the_printed_log():
     assert len(r["weights"]) == ledger.lecture(MICROGRAD, "params_moons")
 
 
-def test_tiny_training_fits_the_four_examples():
-    r = run("micrograd-tiny")
+def test_tiny_training_fits_the_four_examples(trained):
+    r = trained("micrograd-tiny")
     assert r["loss"][-1] < 0.05 * r["loss"][0]
     for target, pred in zip(demo.LECTURE_YS, r["predictions"]):
         assert np.sign(pred) == target and abs(pred - target) < 0.1

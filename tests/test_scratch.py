@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from zerohero import scratch
-from zerohero.build.runs import run
 
 finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
 
@@ -93,8 +92,8 @@ def test_make_blobs_is_seeded_and_balanced():
     assert not np.array_equal(X, scratch.make_blobs(50, seed=4)[0])
 
 
-def test_training_lowers_the_loss_and_separates_the_blobs():
-    r = run("scratch-two-neurons")
+def test_training_lowers_the_loss_and_separates_the_blobs(trained):
+    r = trained("scratch-two-neurons")
     losses = np.array(r["loss"])
     assert np.all(np.diff(losses) <= 1e-12)  # convex loss, small step: never goes up
     assert r["final_loss"] < 0.5 * losses[0]

@@ -43,61 +43,61 @@ def runs_dir() -> Path:
     return Path(os.environ.get(RUNS_DIR_ENV) or PACKAGE_DIR.parents[1] / ".runs")
 
 
-# Seconds each experiment took, one torch thread, two at a time on the 2-core machine the
+# Seconds each experiment takes, one torch thread, two at a time on the 2-core machine the
 # book is built on (`python -m zerohero.build.runs --costs` prints this table from the
 # cache). Only the queue's order and the progress bar's ETA depend on it.
 MEASURED_SECONDS: dict[str, float] = {
-    "wavenet_scaled": 330,
-    "gpt-small": 130,
-    "wavenet_hierarchical": 200,
-    "wavenet_hierarchical_bnbug": 200,
-    "ch04-batchnorm": 140,
+    "wavenet_scaled": 328,
+    "gpt-small": 250,
+    "gpt2-shakespeare": 218,
+    "wavenet_hierarchical": 180,
+    "wavenet_hierarchical_bnbug": 180,
+    "ch04-batchnorm": 107,
+    "makemore_transformer": 107,
+    "wavenet_context8": 100,
+    "wavenet_original": 100,
+    "mlp_tuned_direct": 70,
+    "mlp": 68,
+    "ch04-kaiming": 64,
+    "ch04-fix-tanh": 63,
+    "ch04-fix-softmax": 63,
     "ch05-manual-backprop": 60,
-    "makemore_transformer": 86,
-    "wavenet_context8": 90,
-    "wavenet_original": 90,
-    "mlp": 45,
-    "ch04-kaiming": 45,
-    "ch04-fix-softmax": 45,
-    "ch04-fix-tanh": 45,
-    "mlp_tuned": 35,
-    "mlp_tuned_direct": 35,
-    "micrograd-moons": 30,
-    "makemore_wavenet": 26,
-    "gpt-layernorm-tied": 26,
-    "gpt-layernorm-video-scale": 26,
-    "gpt-layernorm": 26,
-    "gpt-residual-video-scale": 25,
-    "gpt-residual": 24,
-    "makemore_gru": 24,
-    "ch04-zero-init": 20,
-    "gpt-blocks-video-scale": 19,
-    "gpt-blocks": 18,
-    "mlp_emb2": 15,
-    "gpt-finetune-names": 14,
-    "makemore_rnn": 12,
-    "bigram_nn": 10,
-    "gpt-feed-forward": 9,
-    "gpt-feed-forward-video-scale": 9,
-    "bigram_nn_index": 9,
-    "gpt-multi-head": 8,
-    "gpt-multi-head-video-scale": 8,
-    "gpt-addition": 8,
-    "ch04-deep": 8,
-    "gpt-single-head": 6,
-    "makemore_mlp": 5,
-    "bigram_nn_cross_entropy": 4,
-    "makemore_cli_demo": 3,
-    "makemore_bigram": 2,
-    "gpt-bigram": 1,
-    "mlp_lr_finder": 1,
+    "mlp_tuned": 60,
+    "gpt-layernorm": 45,
+    "gpt-layernorm-tied": 45,
+    "gpt-layernorm-video-scale": 40,
+    "gpt-finetune-names": 40,
+    "gpt-residual": 35,
+    "gpt-residual-video-scale": 35,
+    "makemore_wavenet": 33,
+    "gpt-blocks": 30,
+    "gpt-blocks-video-scale": 30,
+    "mlp_emb2": 30,
+    "gpt2-ddp": 29,
+    "micrograd-moons": 23,
+    "tokenizer-shakespeare-4096": 23,
+    "makemore_gru": 21,
+    "gpt-feed-forward": 15,
+    "gpt-feed-forward-video-scale": 15,
+    "gpt-addition": 15,
+    "ch04-zero-init": 15,
+    "bigram_nn": 12,
+    "makemore_rnn": 11,
+    "gpt-multi-head-video-scale": 10.5,
+    "gpt-multi-head": 10.5,
+    "gpt-single-head": 8,
+    "bigram_nn_index": 6.6,
+    "makemore_mlp": 6,
+    "makemore_cli_demo": 5,
+    "ch04-deep": 4.8,
+    "bigram_nn_cross_entropy": 4.4,
+    "gpt2-shakespeare-tokens": 4,
+    "tokenizer-shakespeare": 3,
+    "makemore_bigram": 3,
+    "mlp_lr_finder": 2,
+    "gpt-bigram": 1.7,
     "micrograd-tiny": 1,
     "scratch-two-neurons": 1,
-    "tokenizer-shakespeare-4096": 23,
-    "tokenizer-shakespeare": 3,
-    "gpt2-shakespeare": 218,
-    "gpt2-ddp": 29,
-    "gpt2-shakespeare-tokens": 4,
 }
 DEFAULT_SECONDS = 30.0  # an experiment not yet in the table
 
@@ -260,24 +260,6 @@ def torch_threads(n: int | None = None):
 single_threaded = torch_threads  # the default is one thread
 
 
-def save_atomic(obj, path: Path) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename: a crash leaves the
-    old file or none, never half of one."""
-    import tempfile
-
-    import torch
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def result_path(name: str, **overrides) -> Path:
     exp = lookup(name)
     key = cache_key(name, full_config(exp, overrides))
@@ -315,7 +297,8 @@ def run(name: str, **overrides) -> dict:
     results["_meta"] = {"name": name, "config": config, "key": path.stem,
                         "seconds": seconds, "torch": torch.__version__,
                         "threads": int(os.environ.get(THREADS_ENV) or 1)}
-    save_atomic(results, path)
+    from zerohero import atomic
+    atomic.save(results, path)
     return results
 
 

@@ -9,7 +9,8 @@ import torch
 
 from zerohero.experiments import Experiment
 from zerohero.makemore import batchnorm as bn
-from zerohero.makemore.layers import Tanh
+from zerohero.makemore.layers import Tanh, split_loss
+from zerohero.makemore.mlp import step_decay
 from zerohero.makemore.words import load_names, make_splits
 
 NAMES = ("names.txt",)
@@ -23,12 +24,12 @@ def loss_log_row(variant="batchnorm", steps=200_000, batch_size=32,
     model = bn.RevisitedMLP(variant, len(splits.vocab), block_size, n_embd,
                             n_hidden, generator=g)
     history = bn.train(model, *splits.train, steps=steps, generator=g,
-                       batch_size=batch_size, lr=bn.step_decay(steps // 2))
+                       batch_size=batch_size, lr=step_decay(at=steps // 2))
     return {
         "variant": variant,
         "n_params": sum(p.nelement() for p in model.parameters()),
-        "train": bn.split_loss(model, *splits.train),
-        "val": bn.split_loss(model, *splits.val),
+        "train": split_loss(model, *splits.train),
+        "val": split_loss(model, *splits.val),
         "losses": history.losses,
         "state": model.state_dict(),
     }
@@ -72,14 +73,14 @@ def deep(steps=1001, batch_size=32, n_embd=10, n_hidden=100, block_size=3,
                        batchnorm=batchnorm, gain=gain, last_scale=last_scale,
                        generator=g)
     history = bn.train(model, *splits.train, steps=steps, generator=g,
-                       batch_size=batch_size, lr=bn.step_decay(150_000),
+                       batch_size=batch_size, lr=step_decay(at=150_000),
                        track_updates=True, retain_grads=True)
     snapshot = layer_snapshot(model)  # before split_loss overwrites .out
     params = model.parameters()
     return {
         "n_params": sum(p.nelement() for p in params),
-        "train": bn.split_loss(model, *splits.train),
-        "val": bn.split_loss(model, *splits.val),
+        "train": split_loss(model, *splits.train),
+        "val": split_loss(model, *splits.val),
         "losses": history.losses,
         "update_ratios": history.update_ratios,
         "param_shapes": [tuple(p.shape) for p in params],
@@ -100,12 +101,12 @@ def zero_init(steps=20_000, batch_size=32, n_embd=10, n_hidden=200,
         for name in names:
             getattr(model, name).zero_()
     history = bn.train(model, *splits.train, steps=steps, generator=g,
-                       batch_size=batch_size, lr=bn.step_decay(steps))
+                       batch_size=batch_size, lr=step_decay(at=steps))
     changed = {k: float(getattr(model, k).detach().abs().max())
                for k in names}  # how far each moved from zero
     return {
-        "train": bn.split_loss(model, *splits.train),
-        "val": bn.split_loss(model, *splits.val),
+        "train": split_loss(model, *splits.train),
+        "val": split_loss(model, *splits.val),
         "losses": history.losses,
         "changed": changed,
         "state": model.state_dict(),

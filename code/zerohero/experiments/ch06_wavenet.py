@@ -7,6 +7,7 @@ import torch
 
 from zerohero.experiments import Experiment
 from zerohero.makemore import wavenet
+from zerohero.makemore.layers import split_loss
 from zerohero.makemore.words import load_names, make_splits
 
 
@@ -21,7 +22,7 @@ def performance_log(block_size=8, n_embd=24, n_hidden=128,
     torch.manual_seed(42)
     model = wavenet.build_model(cfg)
     losses = wavenet.train(model, *splits.train, max_steps=max_steps)
-    results = {split: wavenet.split_loss(model, *splits[split])
+    results = {split: split_loss(model, *splits[split])
                for split in ("train", "val", "test")}
     for layer in [model, *model.layers]:
         del layer.out  # the last batch's activations: not worth storing

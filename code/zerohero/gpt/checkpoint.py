@@ -10,12 +10,12 @@ their errors say which file is wrong and what to do.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from zerohero import atomic
 from zerohero.gpt.model import GPT, GPTConfig
 from zerohero.gpt.text import CharTokenizer
 from zerohero.gpt.train import TrainConfig, TrainState
@@ -50,16 +50,7 @@ def save_checkpoint(path: str | os.PathLike, model: GPT,
         "chars": tokenizer.chars,
         "rng": rng,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic.save(payload, path)
     return path
 
 

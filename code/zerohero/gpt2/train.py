@@ -25,7 +25,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from zerohero import atomic
 from zerohero.gpt2.data import DataLoaderLite
 from zerohero.gpt2.model import GPT, GPTConfig
 
@@ -119,10 +119,7 @@ def checkpoints(log_dir) -> list[Path]:
 def save_checkpoint(obj, path: Path) -> None:
     """Write to a temporary file, then rename: a run killed while saving
     leaves the previous checkpoint, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        torch.save(obj, f)
-    os.replace(tmp, path)
+    atomic.save(obj, path)
 
 
 @torch.no_grad()

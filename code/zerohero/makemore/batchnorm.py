@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from zerohero.makemore.diagnostics import update_to_data
 from zerohero.makemore.layers import BatchNorm1d, Linear, Module, Tanh
+from zerohero.makemore.mlp import step_decay
 
 SEED = 2147483647  # the lecture's torch.Generator seed
 
@@ -212,11 +213,6 @@ class DeepMLP(Module):
 # Training and evaluation
 
 
-def step_decay(steps_at_first_rate=100_000, lr=0.1, lr_after=0.01):
-    """The lecture's schedule: ``lr`` for the first steps, then less."""
-    return lambda i: lr if i < steps_at_first_rate else lr_after
-
-
 @dataclass
 class History:
     """The loss of every step and, if tracked, the log10 update:data ratio
@@ -262,19 +258,6 @@ def train(model, X, Y, *, steps, generator, batch_size=32, lr=step_decay(),
             ud.append(update_to_data(parameters, rate))
     return History(torch.tensor(lossi),
                    torch.stack(ud) if track_updates else None)
-
-
-@torch.no_grad()
-def split_loss(model, X, Y) -> float:
-    """Cross-entropy of a whole split in one pass, in inference mode.
-
-    One ``F.cross_entropy`` over all the examples, as the lecture's
-    ``split_loss``: a mean over chunks would round differently.
-    """
-    model.eval()
-    loss = F.cross_entropy(model(X), Y).item()
-    model.train()
-    return loss
 
 
 def init_batch(variant, X, Y, batch_size=32, seed=SEED):

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from zerohero import atomic
 from zerohero.makemore.models import (
     OPTIONS,
     TYPES,
@@ -283,20 +282,7 @@ def save_checkpoint(path: Path, payload: dict) -> None:
     """Write ``payload`` atomically: a temporary file in the same folder, then
     a rename, so a crash mid-write leaves the previous checkpoint intact
     (appendix)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic.save(payload, path)
 
 
 def load_checkpoint(path: Path) -> dict:

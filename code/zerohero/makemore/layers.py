@@ -10,6 +10,7 @@ lectures differ from ``torch.nn`` the docstring says so.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 
 class Module:
@@ -170,3 +171,16 @@ class Sequential(Module):
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
+
+
+@torch.no_grad()
+def split_loss(model, X, Y) -> float:
+    """The cross-entropy of a whole split, in one pass, in eval mode.
+
+    Eval mode makes BatchNorm use its running statistics; the model stays
+    in it, as the lecture leaves it for sampling. One ``F.cross_entropy``
+    over all the examples, as the lecture's ``split_loss``: a mean over
+    chunks would round differently.
+    """
+    model.eval()
+    return F.cross_entropy(model(X), Y).item()

@@ -141,13 +141,6 @@ def train(model: Module, Xtr: torch.Tensor, Ytr: torch.Tensor,
     return torch.tensor(lossi)
 
 
-@torch.no_grad()
-def split_loss(model: Module, X: torch.Tensor, Y: torch.Tensor) -> float:
-    """The loss of a whole split in eval mode (the model stays in it)."""
-    model.eval()
-    return F.cross_entropy(model(X), Y).item()
-
-
 def window_means(losses: torch.Tensor, window: int = 1000) -> torch.Tensor:
     """Mean log10 loss of consecutive windows: the lecture's
     ``torch.tensor(lossi).view(-1, 1000).mean(1)``."""
