@@ -69,8 +69,11 @@ def test_train_checkpoint_resume_and_sample(type, words_file, tmp_path, capsys):
     rc, out, err = makemore(*common, "--resume", "--max-steps", "9", capsys=capsys)
     assert rc == 0, err
     assert f"model: {type}" in out
-    ckpt2 = torch.load(work / "model.pt", weights_only=True)
-    assert ckpt2["step"] >= first_step and ckpt2["best_loss"] <= ckpt["best_loss"]
+    # the resumed run goes on after the checkpoint's step: it evaluates only the later
+    # steps (a run that ignored the checkpoint would evaluate steps 2 and 5 again)
+    resumed = [int(l.split()[1].rstrip(":")) for l in eval_lines(out)]
+    assert resumed == [s for s in (2, 5, 8) if s > first_step]
+    # equality with an uninterrupted run: test_interrupted_and_resumed_run_equals_...
 
     rc, out, err = makemore("--work-dir", work, "--sample-only", "--num-samples", "7",
                             "--top-k", "3", "--temperature", "0.8", capsys=capsys)
@@ -294,3 +297,72 @@ def test_divergence_is_reported_not_saved(words_file, tmp_path, capsys):
                              "6", "--eval-interval", "3", "--learning-rate", "1e30",
                              capsys=capsys), "training diverged", "lower --learning-rate")
     assert not (tmp_path / "model.pt").exists()
+
+
+# --------------------------------------------------------------------------- resume for real
+
+def eval_lines(out):
+    """The evaluations the progress bar prints: 'step S: train L, val V ...'."""
+    return [l for l in out.splitlines() if l.startswith("step ")]
+
+
+@pytest.mark.parametrize("type", ["mlp", "transformer"])
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_one(type, words_file, tmp_path,
+                                                                 capsys, monkeypatch):
+    # 20 steps in one go, against 10 steps (checkpoint after step 9), a Ctrl-C as step 10
+    # starts, and --resume to 20. Same --max-steps in both: the same learning-rate schedule.
+    common = ["--input-file", words_file, "--type", type, "--max-steps", "20",
+              "--eval-interval", "10", "--num-samples", "5", *SMALL[type]]
+    rc, whole, err = makemore(*common, "--work-dir", tmp_path / "a", capsys=capsys)
+    assert rc == 0, err
+    a = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
+    # the last evaluation improved, so the final checkpoint holds the final weights
+    assert a["step"] == 19
+
+    rate = cli.learning_rate_at
+
+    def interrupt_at_step_10(step, *args):
+        if step == 10:
+            raise KeyboardInterrupt
+        return rate(step, *args)
+
+    monkeypatch.setattr(cli, "learning_rate_at", interrupt_at_step_10)
+    rc, first, err = makemore(*common, "--work-dir", tmp_path / "b", capsys=capsys)
+    monkeypatch.undo()
+    assert rc == 130 and "interrupted" in first, err
+    assert torch.load(tmp_path / "b" / "model.pt", weights_only=True)["step"] == 9
+    rc, second, err = makemore(*common, "--work-dir", tmp_path / "b", "--resume",
+                               capsys=capsys)
+    assert rc == 0, err
+    b = torch.load(tmp_path / "b" / "model.pt", weights_only=True)
+
+    # Exact equality: both runs execute the same kernels, one thread, on this machine, so
+    # nothing but a different batch, weight or optimizer moment could make them differ.
+    assert eval_lines(first) + eval_lines(second) == eval_lines(whole)
+    assert len(eval_lines(whole)) == 2
+    assert b["step"] == a["step"] and b["best_loss"] == a["best_loss"]
+    assert torch.equal(b["generator"], a["generator"])
+    assert a["state"].keys() == b["state"].keys()
+    for name in a["state"]:
+        assert torch.equal(a["state"][name], b["state"][name]), name
+    oa, ob = a["optimizer"]["state"], b["optimizer"]["state"]
+    assert oa.keys() == ob.keys()
+    for i in oa:
+        for k in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(oa[i][k], ob[i][k]), (i, k)
+    # the samples after training come from the same weights and seed
+    assert whole.split("best checkpoint:")[1] == second.split("best checkpoint:")[1]
+
+
+def test_sample_only_is_reproducible_under_seed(words_file, tmp_path, capsys):
+    rc, _, err = makemore("-i", words_file, "-o", tmp_path, "--type", "mlp", "--max-steps",
+                          "30", "--eval-interval", "30", *SMALL["mlp"], capsys=capsys)
+    assert rc == 0, err
+    sample = ["-o", tmp_path, "--sample-only", "--num-samples", "20"]
+    first = makemore(*sample, "--seed", "7", capsys=capsys)
+    again = makemore(*sample, "--seed", "7", capsys=capsys)
+    other = makemore(*sample, "--seed", "8", capsys=capsys)
+    assert first[0] == again[0] == other[0] == 0
+    assert first[1] == again[1]
+    # 20 words from a barely trained model: two seeds giving the same 20 is not a real risk
+    assert first[1] != other[1]

@@ -53,6 +53,7 @@ REQUIRED = {
     "boundary",
     "state",
     "optimizer",
+    "generator",
     "step",
     "best_loss",
 }
@@ -178,6 +179,7 @@ def fit(
     eval_interval: int = 500,
     start_step: int = 0,
     optimizer_state=None,
+    generator_state=None,
     best_loss: float = math.inf,
     on_best=None,
     progress=None,
@@ -188,7 +190,10 @@ def fit(
     Each step draws ``batch_size`` random training words. Every
     ``eval_interval`` steps and at the end the model is evaluated on
     ``data.holdout``; when that loss is the best so far, ``on_best(step, loss,
-    model, optimizer)`` is called (the command line saves a checkpoint).
+    model, optimizer, generator)`` is called (the command line saves a
+    checkpoint). A resumed run passes the checkpoint's ``optimizer_state``
+    and ``generator_state`` so that it draws the batches the run would have
+    drawn had it never stopped.
     ``progress``: a stream for a progress bar, or None for silence. Returns
     per-step losses, the evaluations and the best state.
     """
@@ -199,7 +204,9 @@ def fit(
     optimizer = make_optimizer(model, learning_rate)
     if optimizer_state is not None:
         optimizer.load_state_dict(optimizer_state)
-    g = torch.Generator().manual_seed(seed + start_step)
+    g = torch.Generator().manual_seed(seed)
+    if generator_state is not None:
+        g.set_state(generator_state)
     losses = torch.zeros(max(0, max_steps - start_step), device=device)
     evals, best = [], {"loss": best_loss, "step": None, "state": None}
     bar = None
@@ -236,7 +243,7 @@ def fit(
                 },
             )
             if on_best is not None:
-                on_best(step, loss, model, optimizer)
+                on_best(step, loss, model, optimizer, g)
         if bar is not None:
             bar.write(
                 f"step {step}: train {evals[-1]['train']:.4f}, {holdout} "
@@ -719,7 +726,7 @@ def _train(
     130 if interrupted."""
     vocab = data.vocab
 
-    def on_best(step, loss, model, optimizer):
+    def on_best(step, loss, model, optimizer, generator):
         save_checkpoint(
             path,
             {
@@ -735,6 +742,7 @@ def _train(
                     k: v.detach().cpu() for k, v in state_dict(model).items()
                 },
                 "optimizer": optimizer.state_dict(),
+                "generator": generator.get_state(),
             },
         )
 
@@ -751,6 +759,7 @@ def _train(
             eval_interval=args.eval_interval,
             start_step=start_step,
             optimizer_state=ckpt["optimizer"] if ckpt is not None else None,
+            generator_state=ckpt["generator"] if ckpt is not None else None,
             best_loss=ckpt["best_loss"] if ckpt is not None else math.inf,
             on_best=on_best,
             progress=out,
