@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from zerohero.build import ledger
 from zerohero.makemore import batchnorm as bn
@@ -68,9 +69,14 @@ def test_chapter4_batchnorm_facts(glue):
     v = glue("04_batchnorm")
     assert v["bn_std_after"] == pytest.approx(1.0, abs=1e-5)
     assert v["b1_grad_max"] < 1e-6 < 1e-3 < v["W1_grad_max"]
-    assert v["bessel_factor"] == pytest.approx(math.sqrt(32 / 31))
+    # Bessel's correction for a batch of 32, as torch applies it (not the formula
+    # the chapter glued): the ratio of the unbiased to the biased std
+    x = torch.randn(32, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert v["bessel_factor"] == pytest.approx(float(x.std() / x.std(correction=0)))
     assert v["bn_vs_nn"] < 1e-5  # layers.BatchNorm1d(correction=0) is torch.nn.BatchNorm1d
-    assert v["kaiming_scale"] == pytest.approx((5 / 3) / math.sqrt(30))
+    # torch's gain for tanh, not the lesson's constant, over sqrt(fan_in = 30)
+    gain = torch.nn.init.calculate_gain("tanh")
+    assert v["kaiming_scale"] == pytest.approx(gain / math.sqrt(30))
     # calibrated statistics and running statistics give nearly the same network
     assert v["bn_calibrated_val"] == pytest.approx(v["batchnorm_val"], abs=0.005)
 

@@ -76,14 +76,16 @@ def test_milestones_with_the_videos_scale_reproduce_it(g):
     assert g["ms_single_head_val"] == g["ms_single_head_video_val"]
 
 
-def test_milestones_improve_as_in_the_lecture(g):
-    val = {s: g[f"ms_{s}_val"] for s in ("single_head", "multi_head", "feed_forward",
-                                           "blocks", "residual", "layernorm")}
-    assert val["multi_head"] < val["single_head"]
-    assert val["feed_forward"] < val["multi_head"]
-    assert val["blocks"] > val["feed_forward"]  # deeper without help trains worse
-    assert val["residual"] < val["feed_forward"]
-    assert val["layernorm"] < val["feed_forward"]
+@pytest.mark.parametrize("scale", ["", "_video"])
+def test_milestones_rank_as_in_the_lecture(g, scale):
+    # The rows' tolerance (0.05) is wider than the gaps between some stages
+    # (multi-head 2.2858 -> feed-forward 2.2409), so the rows alone would pass
+    # with two stages' results swapped. The ranking of the six stages by val
+    # loss must be the lecture's: any swap fails. (Deeper without residuals
+    # trains worse than one block: the lecture's "blocks" is out of order.)
+    lecture = sorted(STAGES, key=lambda s: ledger.lecture(CHAPTER, f"ms_{s}_val"))
+    ours = sorted(STAGES, key=lambda s: g[f"ms_{s}{scale}_val"])
+    assert ours == lecture
 
 
 def test_small_model(g):
@@ -116,6 +118,12 @@ def test_exercises(g):
     assert g["ex1_diff"] < 1e-5
     assert g["add_test_acc"] >= 95
     assert g["ft_pretrained"] < g["ft_zero_shot"]
-    assert g["ft_verdict"] in ("lower", "not lower")
-    assert g["tied_verdict"] in ("helps", "does not help")
+    # the sentences' verdicts say what the glued numbers say
+    # pre-training helps (1.97 against 2.17 here: a gap of 0.2, far above the
+    # spread between machines), and the sentence says so
+    assert g["ft_pretrained"] < g["ft_scratch"]
+    assert g["ft_verdict"] == "lower"
+    assert g["untied_val"] == g["ms_layernorm_val"]  # untied is the last milestone
+    tied_helps = g["tied_val"] < g["untied_val"]
+    assert g["tied_verdict"] == ("helps" if tied_helps else "does not help")
     assert g["tied_saved"] == 65 * 32  # the lm_head weight (vocabulary x n_embd) is shared

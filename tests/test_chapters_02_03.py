@@ -79,7 +79,7 @@ def test_chapter_3_split_and_model_sizes(ch3):
     assert ch3["lr_finder_params"] == 3481
     assert ch3["emb2_params"] == 10281
     assert ch3["n_examples"] == 228146
-    assert ch3["n_contexts"] == 27 ** 3
+    assert ch3["n_contexts"] == 19_683  # 27 x 27 x 27 contexts of three characters
 
 
 def test_chapter_3_shows_the_cached_final_model(trained, ch3):
