@@ -153,3 +153,14 @@ def test_small_model(trained):
     model_cfg, _ = preset("small")
     model = GPT(model_cfg)
     model.load_state_dict(result["state_dict"])  # the weights the page plots
+
+
+def test_milestones_rank_as_in_the_lecture(trained):
+    # The rows' tolerance (0.05) is wider than some gaps between stages
+    # (multi-head 2.2858 -> feed-forward 2.2409): the rows alone would pass
+    # with two stages' results swapped. The ranking by val loss must be the
+    # lecture's, so any swap fails.
+    val = {key: history(trained(f"gpt-{key.replace('_', '-')}"))[step]["val"]
+           for key, step in LAST_PRINTED.items()}
+    lecture = sorted(val, key=lambda k: ledger.lecture(CHAPTER, f"ms_{k}_val"))
+    assert sorted(val, key=val.get) == lecture
