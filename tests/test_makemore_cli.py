@@ -64,7 +64,12 @@ def test_train_checkpoint_resume_and_sample(type, words_file, tmp_path, capsys):
     ckpt = torch.load(work / "model.pt", weights_only=True)
     assert ckpt["format"] == cli.FORMAT and ckpt["model"]["type"] == type
     first_step = ckpt["step"]
-    assert first_step in (2, 5)  # evaluations after steps 3 and 6 (0-based 2 and 5)
+    # the checkpoint is the last evaluation the log marks as the best so far
+    # (evaluations after steps 3 and 6, 0-based 2 and 5)
+    saved = [int(l.split()[1].rstrip(":")) for l in eval_lines(out)
+             if l.endswith("(best so far, checkpoint saved)")]
+    assert [int(l.split()[1].rstrip(":")) for l in eval_lines(out)] == [2, 5]
+    assert first_step == saved[-1]
 
     rc, out, err = makemore(*common, "--resume", "--max-steps", "9", capsys=capsys)
     assert rc == 0, err
