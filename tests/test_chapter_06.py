@@ -62,7 +62,7 @@ def test_performance_log_ranks_as_the_lectures(ch6):
     # Rows 2-4 lie within 0.01 of each other, the rows' tolerance: the rows
     # alone would pass with two stages swapped. Ranked by train loss, the five
     # stages must be in the lecture's order. (Not by val loss: the lecture's
-    # rows 2 and 3, 2.027 and 2.029, differ by less than their rounding and
+    # rows 2 and 3 (val_2, val_3) differ by less than their rounding and
     # than the spread of runs the final code no longer reproduces.)
     log = ledger.printed(WAVENET, "performance_log")
     rows = range(1, len(log) + 1)

@@ -83,7 +83,7 @@ def test_milestones_with_the_videos_scale_reproduce_it(g):
 @pytest.mark.parametrize("scale", ["", "_video"])
 def test_milestones_rank_as_in_the_lecture(g, scale):
     # The rows' tolerance (0.05) is wider than the gaps between some stages
-    # (multi-head 2.2858 -> feed-forward 2.2409), so the rows alone would pass
+    # (multi-head -> feed-forward: ms_multi_head_val, ms_feed_forward_val), so the rows alone would pass
     # with two stages' results swapped. The ranking of the six stages by val
     # loss must be the lecture's: any swap fails. (Deeper without residuals
     # trains worse than one block: the lecture's "blocks" is out of order.)

@@ -157,7 +157,7 @@ def test_small_model(trained):
 
 def test_milestones_rank_as_in_the_lecture(trained):
     # The rows' tolerance (0.05) is wider than some gaps between stages
-    # (multi-head 2.2858 -> feed-forward 2.2409): the rows alone would pass
+    # (ms_multi_head_val -> ms_feed_forward_val): the rows alone would pass
     # with two stages' results swapped. The ranking by val loss must be the
     # lecture's, so any swap fails.
     val = {key: history(trained(f"gpt-{key.replace('_', '-')}"))[step]["val"]
