@@ -45,6 +45,24 @@ def chapters() -> list[str]:
     return [Path(f).name for f in files]
 
 
+def glued_markdown(nb, name):
+    """The Markdown a cell glued under ``name`` (a table built in code)."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("metadata", {}).get("scrapbook", {}).get("name") == name:
+                # glue(..., display=False) stores it as
+                # application/papermill.record/text/markdown
+                return next(v for k, v in out["data"].items()
+                            if k.endswith("text/markdown"))
+    raise KeyError(name)
+
+
+def images(nb):
+    """How many figures an executed notebook holds."""
+    return sum("image/png" in out.get("data", {}) for cell in nb.cells
+               for out in cell.get("outputs", []))
+
+
 BOOK_FIXTURES = {"built_book", "executed", "glue", "site", "browser"}
 RUNS_FIXTURES = {"trained", "pretrained"}
 

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from conftest import glued_markdown, images
 import torch
 
 from zerohero.build import ledger
@@ -22,18 +24,8 @@ CHAPTERS = ["04_batchnorm"]
 ROWS = [e.key for e in ledger.ENTRIES if e.chapter == ledger.BATCHNORM]
 
 
-def glued_markdown(nb, name):
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("metadata", {}).get("scrapbook", {}).get("name") == name:
-                # glue(..., display=False) stores it as application/papermill.record/text/markdown
-                return next(v for k, v in out["data"].items() if k.endswith("text/markdown"))
-    raise KeyError(name)
 
 
-def images(nb):
-    return sum("image/png" in out.get("data", {}) for cell in nb.cells
-               for out in cell.get("outputs", []))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import glued_markdown, images
+
 from zerohero.build import ledger
 from zerohero.makemore import manual_backprop as mb
 
@@ -21,18 +23,8 @@ CHAPTERS = ["05_backprop_ninja"]
 NINJA = "05_backprop_ninja"
 
 
-def glued_markdown(nb, name):
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("metadata", {}).get("scrapbook", {}).get("name") == name:
-                # glue(..., display=False) stores it as application/papermill.record/text/markdown
-                return next(v for k, v in out["data"].items() if k.endswith("text/markdown"))
-    raise KeyError(name)
 
 
-def images(nb):
-    return sum("image/png" in out.get("data", {}) for cell in nb.cells
-               for out in cell.get("outputs", []))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
