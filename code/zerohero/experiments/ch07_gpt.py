@@ -20,6 +20,9 @@ EXPERIMENTS = [
     # exercise 4: input and output embeddings tied, as GPT-2 does
     Experiment("gpt-layernorm-tied", train.milestone,
                dict(stage="layernorm", tie_weights=True), data=SHAKESPEARE),
+    # gpt.py's N(0, 0.02) initialisation against PyTorch's defaults
+    Experiment("gpt-layernorm-gpt-init", train.milestone,
+               dict(stage="layernorm", gpt_init=True), data=SHAKESPEARE),
     Experiment("gpt-small", train.small_gpt, data=SHAKESPEARE),
     Experiment("gpt-finetune-names", finetune.finetune_names,
                data=SHAKESPEARE + ("names.txt",),

@@ -33,6 +33,9 @@ class GPTConfig:
     attn_scale: float | None = None
     # share the token embedding with lm_head, as GPT-2 does (exercise 4)
     tie_weights: bool = False
+    # gpt.py's _init_weights: N(0, 0.02) weights, zero biases; False keeps
+    # PyTorch's defaults, which the video's notebook trained with
+    gpt_init: bool = False
 
     def __post_init__(self):
         assert self.n_embd % self.n_head == 0, "n_embd: a multiple of n_head"
@@ -225,6 +228,20 @@ class Block(nn.Module):
 # Language models
 
 
+def init_weights(module: nn.Module) -> None:
+    """``gpt.py``'s ``_init_weights``, for ``model.apply``.
+
+    Linear and embedding weights from N(0, 0.02), Linear biases zero;
+    LayerNorm keeps its ones and zeros.
+    """
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.Embedding):
+        nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+
 @torch.no_grad()
 def generate(model: nn.Module, idx: torch.Tensor, max_new_tokens: int, *,
              block_size: int | None = None, temperature: float = 1.0,
@@ -275,7 +292,7 @@ class GPT(nn.Module):
 
     Modules are created in the lecture's order, with PyTorch's default
     initialisation as in the video, so a seeded model draws the lecture's
-    initial weights.
+    initial weights; ``config.gpt_init`` redraws them as ``gpt.py`` does.
     """
 
     def __init__(self, config: GPTConfig):
@@ -291,6 +308,8 @@ class GPT(nn.Module):
         if config.tie_weights:
             # one matrix reads tokens in and scores them out (Press & Wolf)
             self.lm_head.weight = self.token_embedding.weight
+        if config.gpt_init:
+            self.apply(init_weights)
 
     def make_blocks(self, config: GPTConfig) -> nn.Module:
         return nn.Sequential(*[Block(config) for _ in range(config.n_layer)])

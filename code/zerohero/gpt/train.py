@@ -167,11 +167,12 @@ def milestone(stage: str = "layernorm", seed: int = 1337,
               n_head: int = 4, n_layer: int = 3, max_iters: int = 5000,
               eval_interval: int = 500, eval_iters: int = 200,
               learning_rate: float = 1e-3, video_scale: bool = False,
-              tie_weights: bool = False, sample_chars: int = 500) -> dict:
+              tie_weights: bool = False, gpt_init: bool = False,
+              sample_chars: int = 500) -> dict:
     """One of the lecture's intermediate models, at its small setting.
 
     ``video_scale=True`` scales attention by ``n_embd ** -0.5``, as the
-    video's code did.
+    video's code did; ``gpt_init=True`` initialises as ``gpt.py`` does.
     """
     data = load_shakespeare()
     torch.manual_seed(seed)
@@ -179,7 +180,7 @@ def milestone(stage: str = "layernorm", seed: int = 1337,
         vocab_size=data.tokenizer.vocab_size, block_size=block_size,
         n_embd=n_embd, n_head=n_head, n_layer=n_layer, dropout=0.0,
         attn_scale=n_embd ** -0.5 if video_scale else None,
-        tie_weights=tie_weights)
+        tie_weights=tie_weights, gpt_init=gpt_init)
     model = MilestoneModel(config, stage)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
     cfg = TrainConfig(batch_size, max_iters, eval_interval, eval_iters,
