@@ -17,7 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zerohero.makemore.bigram import (NeuralBigram, NGramCounts, bigram_pairs,
-                                      lecture_log_likelihood, softmax_nll, train_neural_bigram)
+                                      count_bigrams_dict, count_bigrams_loop,
+                                      lecture_log_likelihood, log_likelihood_loop, sample_loop,
+                                      softmax_nll, train_neural_bigram)
 from zerohero.makemore.sampling import sample_words
 from zerohero.makemore.words import Vocabulary
 from zerohero.build import ledger
@@ -161,6 +163,27 @@ def test_sampling_the_counts_is_the_lectures_loop(names, vocab):
             out.append(vocab.itos[ix])
         expected.append("".join(out))
     assert sample_words(model, vocab, 1, 10, torch.Generator().manual_seed(SEED)) == expected
+
+
+def test_the_plain_loops_give_what_the_vectorised_forms_give(names, vocab):
+    # The chapter shows the lecture's loops first; each must equal its vectorised form.
+    some = names[:3000]
+    model = NGramCounts.fit(some, vocab, smoothing=0)
+    assert torch.equal(count_bigrams_loop(some, vocab), model.counts)
+    b = count_bigrams_dict(some)
+    tok = lambda c: "." if c in ("<S>", "<E>") else c  # noqa: E731
+    assert {(tok(a), tok(c)): n for (a, c), n in b.items()} == {
+        (vocab.itos[i], vocab.itos[j]): int(model.counts[i, j])
+        for i in range(27) for j in range(27) if model.counts[i, j]}
+    smoothed = model.with_smoothing(1)
+    X, Y = bigram_pairs(some, vocab)
+    # the same float32 additions in the same order: equal to the last bit
+    assert log_likelihood_loop(some, smoothed.probs, vocab) == \
+        lecture_log_likelihood(smoothed.log_probs(X[:, None], Y))
+    looped = sample_loop(smoothed.probs, vocab, 10, torch.Generator().manual_seed(SEED))
+    assert all(w.endswith(".") for w in looped)
+    assert [w[:-1] for w in looped] == sample_words(
+        smoothed, vocab, 1, 10, torch.Generator().manual_seed(SEED))
 
 
 def test_emma_loss_of_the_random_network_as_in_the_lecture(vocab):

@@ -28,6 +28,79 @@ def bigram_pairs(words, vocab: Vocabulary):
     return X[:, 0], Y
 
 
+def count_bigrams_dict(words) -> dict[tuple[str, str], int]:
+    """The lecture's first count: a dictionary from each pair to its count.
+
+    '<S>' marks the start of a word and '<E>' its end.
+    """
+    b = {}
+    for w in words:
+        chs = ["<S>"] + list(w) + ["<E>"]
+        for ch1, ch2 in zip(chs, chs[1:]):
+            bigram = (ch1, ch2)
+            b[bigram] = b.get(bigram, 0) + 1
+    return b
+
+
+def count_bigrams_loop(words, vocab: Vocabulary) -> torch.Tensor:
+    """The lecture's 27x27 table ``N``, filled one bigram at a time.
+
+    A single '.' marks both ends of a word. ``NGramCounts.fit`` builds the
+    same table with one ``torch.bincount``.
+    """
+    V = len(vocab)
+    N = torch.zeros((V, V), dtype=torch.int32)
+    for w in words:
+        chs = ["."] + list(w) + ["."]
+        for ch1, ch2 in zip(chs, chs[1:]):
+            ix1 = vocab.stoi[ch1]
+            ix2 = vocab.stoi[ch2]
+            N[ix1, ix2] += 1
+    return N
+
+
+def sample_loop(P: torch.Tensor, vocab: Vocabulary, n: int,
+                generator=None) -> list[str]:
+    """``n`` words drawn from the rows of ``P``, the lecture's while loop.
+
+    Start at '.', draw the next character from that character's row, stop
+    when '.' is drawn again. The word keeps its final '.', as printed in
+    the lecture.
+    """
+    words = []
+    for _ in range(n):
+        out = []
+        ix = 0
+        while True:
+            p = P[ix]
+            ix = torch.multinomial(p, num_samples=1, replacement=True,
+                                   generator=generator).item()
+            out.append(vocab.itos[ix])
+            if ix == 0:
+                break
+        words.append("".join(out))
+    return words
+
+
+def log_likelihood_loop(words, P: torch.Tensor,
+                        vocab: Vocabulary) -> tuple[float, float]:
+    """The lecture's loop over every bigram: add up ``log P[ix1, ix2]``.
+
+    Returns ``(log_likelihood, nll / n)``; ``lecture_log_likelihood``
+    computes the same from a vector of log-probabilities.
+    """
+    log_likelihood = 0.0
+    n = 0
+    for w in words:
+        chs = ["."] + list(w) + ["."]
+        for ch1, ch2 in zip(chs, chs[1:]):
+            prob = P[vocab.stoi[ch1], vocab.stoi[ch2]]
+            log_likelihood += torch.log(prob)
+            n += 1
+    nll = -log_likelihood
+    return float(log_likelihood), float(nll / n)
+
+
 class NGramCounts:
     """A counting n-gram model: P(next | previous n-1 characters).
 
