@@ -54,10 +54,19 @@ def lr_finder(n_embd=2, n_hidden=100, steps=1000, lre_min=-3.0, lre_max=0.0,
 TUNED = dict(init="calibrated", block_size=4, steps=100_000, batch_size=64,
              lr_decay_at=70_000)
 
+# The lecture's two experiments before its final model, at one budget of
+# steps so that only the size changes: the hidden layer grows from 100 to
+# 300 units (embeddings of 2 dimensions), then the embeddings grow from 2 to
+# 10 dimensions (200 hidden units).
+SHORT = dict(steps=50_000, lr_decay_at=40_000)
+
 EXPERIMENTS = [
     Experiment("mlp", train_mlp, data=NAMES),
-    Experiment("mlp_emb2", train_mlp,
-               dict(n_embd=2, n_hidden=300, steps=50_000, lr_decay_at=40_000),
+    Experiment("mlp_h100", train_mlp, dict(n_embd=2, n_hidden=100, **SHORT),
+               data=NAMES),
+    Experiment("mlp_emb2", train_mlp, dict(n_embd=2, n_hidden=300, **SHORT),
+               data=NAMES),
+    Experiment("mlp_emb10", train_mlp, dict(n_embd=10, n_hidden=200, **SHORT),
                data=NAMES),
     Experiment("mlp_tuned", train_mlp, dict(TUNED), data=NAMES),
     Experiment("mlp_tuned_direct", train_mlp, dict(direct=True, **TUNED),
