@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from zerohero.gpt.model import (GPT, BigramLanguageModel, Block, FeedForward, GPTConfig, Head,
                                 LayerNorm1d, MultiHeadAttention, attention_weights,
-                                causal_attention, generate, num_params)
+                                causal_attention, generate, init_weights, num_params)
 from zerohero.gpt.train import preset
 
 TINY = GPTConfig(vocab_size=11, block_size=8, n_embd=12, n_head=3, n_layer=2, dropout=0.0)
@@ -130,6 +130,45 @@ def test_seeded_initialisation_matches_the_lectures_order():
                                                       h.value.weight)])
     assert torch.equal(mha.kqv.weight, expected)
     assert torch.equal(mha.proj.weight, lecture_proj.weight)
+
+
+def test_gpt_init_is_gpt_pys_normal_002():
+    """gpt_init: Linear and Embedding weights N(0, 0.02), biases 0, LayerNorm untouched."""
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=65, block_size=32, n_embd=64, n_head=4, n_layer=4,
+                          dropout=0.0, gpt_init=True))
+    for m in model.modules():
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            # a weight of >= 1,024 entries: the sample std is within 10% of 0.02
+            assert abs(m.weight.std().item() - 0.02) < 0.002, m
+            assert abs(m.weight.mean().item()) < 0.003, m
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            assert torch.count_nonzero(m.bias) == 0
+        if isinstance(m, nn.LayerNorm):
+            assert torch.equal(m.weight, torch.ones_like(m.weight))
+            assert torch.equal(m.bias, torch.zeros_like(m.bias))
+
+
+def test_default_init_is_pytorchs_and_draws_nothing_more():
+    """gpt_init=False: PyTorch's defaults in the lecture's order, no extra draws."""
+    torch.manual_seed(1337)
+    default = GPT(GPTConfig(**TINY.to_dict()))
+    after = torch.rand(1)
+    torch.manual_seed(1337)
+    ours = GPT(GPTConfig(**{**TINY.to_dict(), "gpt_init": False}))
+    assert torch.equal(torch.rand(1), after)
+    for a, b in zip(default.state_dict().values(), ours.state_dict().values()):
+        assert torch.equal(a, b)
+    # PyTorch's default Linear: uniform within 1/sqrt(fan_in), far wider than 0.02
+    bound = TINY.n_embd ** -0.5
+    assert default.lm_head.weight.abs().max() <= bound
+    assert default.lm_head.weight.std() > 0.1
+
+
+def test_init_weights_leaves_other_modules_alone():
+    ln = nn.LayerNorm(8)
+    init_weights(ln)
+    assert torch.equal(ln.weight, torch.ones(8))
 
 
 def test_head_scales_by_head_size():
