@@ -1,7 +1,7 @@
 """Chapter 8 (book/08_tokenizer.md): the numbers it glues.
 
 The lecture's printed token ids are glued by the chapter as ``lecture_*``
-(one place, until the ledger holds them); ours must equal them.
+from the ledger; ours must equal them.
 """
 
 from pathlib import Path
@@ -42,10 +42,21 @@ def test_unicode_and_bytes(g):
 def test_weirdness_cells(g):
     assert g["dcs_tokens"] == 1 < g["dcs_reversed_tokens"]
     assert g["ko_tokens"] > g["en_tokens"]
+    assert g["yaml_tokens"] < g["json_tokens"]  # YAML is the cheaper format
+
+
+def test_gpt4_special_tokens(g):
+    # endoftext, fim_prefix, fim_middle, fim_suffix, endofprompt
+    assert g["n_special_gpt4"] == 5
 
 
 def test_compression_grows_with_the_vocabulary(g):
-    assert 1.5 < g["ratio_512"] < g["ratio_1024"] < g["ratio_4096"] < 5
+    assert 1.5 < g["ratio_512"] < g["ratio_1024"] < g["ratio_2048"] \
+        < g["ratio_4096"] < 5
+    # "each doubling buys less"
+    gains = [g["ratio_1024"] - g["ratio_512"], g["ratio_2048"] - g["ratio_1024"],
+             g["ratio_4096"] - g["ratio_2048"]]
+    assert gains == sorted(gains, reverse=True)
     assert g["shk_vocab"] == 512
     assert g["shk_tokens"] == round(g["shakespeare_bytes"] / g["ratio_512"])
 

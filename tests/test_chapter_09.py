@@ -88,3 +88,37 @@ def test_figures_and_samples_are_in_the_page(executed):
                    and "model.generate(prompt" in c.source
                    for out in c.outputs if out.get("name") == "stdout")
     assert samples.count("ROMEO:") == 4
+
+
+def test_the_first_loss_derivation(g):
+    # ln V + n_embd * 0.02**2 / 2, for GPT-2 small and for the book's width
+    assert g["ln_gpt2"] == pytest.approx(math.log(50257))
+    assert g["gpt2_half_s2"] == pytest.approx(768 * 0.02 ** 2 / 2)
+    assert g["gpt2_init_loss"] == pytest.approx(g["ln_gpt2"] + g["gpt2_half_s2"])
+    assert g["ours_half_s2"] == pytest.approx(128 * 0.02 ** 2 / 2)
+    # the logits' spread is the derived sqrt(n_embd) * sigma_w, within 10%
+    assert g["logit_std"] == pytest.approx(g["logit_std_predicted"], rel=0.1)
+
+
+def test_one_batch_is_memorised(g):
+    assert g["overfit_last"] < 0.5 * g["overfit_first"]
+
+
+def test_init_scale_and_learning_rates(g):
+    assert g["inv_sqrt_1600"] < 0.02 * 1.5 and g["inv_sqrt_768"] > 0.02
+    # "a model this small tolerates a larger rate": the book's peak is larger
+    assert g["book_lr"] > g["lecture_lr"]
+    assert g["lr_ratio"] == pytest.approx(g["book_lr"] / g["lecture_lr"])
+
+
+def test_exercises(g):
+    # EX1: the GPT-2 sizes, counted (tied embeddings, 50,257 tokens, 1,024
+    # positions), as Hugging Face's checkpoints have them
+    assert g["params_medium"] == 354_823_168
+    assert g["params_large"] == 774_030_080
+    assert g["params_xl"] == 1_557_611_200
+    # EX2: without the scaling the stream at the last block is wider
+    assert g["stream_unscaled"] > 1.2 * g["stream_scaled"]
+    # EX3: a uniform guess over tokens is under 8 bits a byte, and above the
+    # trained model
+    assert g["ours_bpb"] < g["uniform_token_bpb"] < 8.0
