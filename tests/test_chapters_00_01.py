@@ -48,6 +48,27 @@ def test_chapter0_shows_the_cached_training_run(trained, ch0):
     assert ch0["n_points"] == 2 * ch0["n_per_class"]
 
 
+def test_chapter0_flat_valley(ch0):
+    # three flat directions (both rows and both biases moved together), and
+    # gradient descent never moves along them
+    assert ch0["n_flat"] == 3
+    assert 0 < ch0["curv_min_positive"] <= ch0["curv_max"]
+    assert ch0["sum_change"] < 1e-12
+
+
+def test_chapter0_learning_rate_explained_by_the_curvature(ch0):
+    # the sentences of exercise 3: too curved for rate 5 at the start only,
+    # and the limit 2 / lambda at the minimum between the two rates tried
+    assert ch0["lr_two_over_5"] == pytest.approx(0.4)
+    assert ch0["lr_top0"] > ch0["lr_two_over_5"] > ch0["lr_top_after"]
+    assert ch0["lr_top1"] <= ch0["lr_top_after"]
+    assert ch0["lr_limit"] == pytest.approx(2 / ch0["lr_at_minimum"])
+    assert ch0["lr_below"] < ch0["lr_limit"] < ch0["lr_above"]
+    assert ch0["lr_cycle_low"] < ch0["lr_cycle_high"]
+    assert ch0["lr_best_final"] < ch0["lr_slow_final"]
+    assert ch0["lr_best_final"] <= ch0["loss_final"]
+
+
 MICROGRAD_KEYS = sorted(e.key for e in ledger.ENTRIES
                         if e.chapter == MICROGRAD)
 
@@ -64,6 +85,11 @@ def test_chapter1_shows_the_lectures_numbers_from_the_ledger(ch1):
 
 def test_chapter1_engine_facts(ch1):
     assert ch1["grad_a_twice"] == 2.0 and ch1["grad_a_overwritten"] == 1.0
+    # f = (a b)(a + b) at a = -2, b = 3: df/da = 2ab + b², df/db = a² + 2ab
+    a, b = -2.0, 3.0
+    assert ch1["grad_two_paths_a"] == 2 * a * b + b**2
+    assert ch1["grad_two_paths_b"] == a**2 + 2 * a * b
+    assert ch1["L_nudged"] > ch1["L"]  # "L rises"
     assert ch1["chain_depth"] == 100_000 and ch1["chain_grad"] == 1.0
     assert ch1["chain_depth"] > ch1["recursion_limit"]
     # the same function through other ops, and PyTorch: rounding only
@@ -92,6 +118,36 @@ def test_chapter1_tiny_training_and_the_forgotten_zero_grad(trained, ch1):
     assert ch1["tiny_loss_last"] == r["loss"][-1] < ch1["tiny_loss_first"]
     assert ch1["tiny_w_max"] < ch1["nozero_w_max"]  # the weights run away
     assert ch1["right_worst"] < 0.05 and ch1["forgetful_failed"] >= 1
+
+
+def test_chapter1_forgotten_zero_grad_sentences(ch1):
+    # "the loss does fall faster ... but by the wrong means"
+    assert ch1["nozero_loss_last"] < ch1["tiny_loss_last"]
+    assert ch1["tiny_saturated"] < ch1["nozero_saturated"]
+    assert 0 < ch1["forgetful_failed"] < 10  # luck: some seeds, not all
+    assert "stop at a loss of 8" in ch1["forgetful_story"]
+
+
+def agrees(phrase, tol=1e-12):
+    """Whether a glued agreement phrase ('exactly', 'to 2e-16') is within tol."""
+    return phrase == "exactly" or float(phrase.removeprefix("to ")) < tol
+
+
+def test_chapter1_exercises(ch1):
+    # the exercises notebook's answers and checks (within 1e-5), and its
+    # claim that the symmetric difference is the more accurate one
+    assert agrees(ch1["ex1_analytic_agreement"])
+    assert ch1["ex1_symmetric_err"] < ch1["ex1_one_sided_err"] < 1e-5
+    # -log softmax([0, 3, -2, 1])[3], computed here independently
+    z = [0.0, 3.0, -2.0, 1.0]
+    expected = -(z[3] - math.log(sum(math.exp(v) for v in z)))
+    assert ch1["ex2_loss"] == pytest.approx(expected, rel=1e-14)
+    for key in ("ex2_agreement", "ex2_torch_agreement",
+                "custom_tanh_agreement"):
+        assert agrees(ch1[key])
+    # as one op: x, the sigmoid node, the constant 3.0 and the product
+    assert ch1["sigmoid_nodes_op"] == 4
+    assert ch1["sigmoid_nodes_op"] < ch1["sigmoid_nodes_composed"]
 
 
 def test_chapter1_garbage_collector_numbers(ch1):

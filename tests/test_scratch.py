@@ -70,6 +70,27 @@ def test_softmax_is_a_distribution_and_shift_invariant(z, shift):
     assert np.allclose(p, torch.softmax(torch.tensor(z), dim=1).numpy())
 
 
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_hessian_matches_pytorch_and_has_the_flat_valley(problem):
+    model, X, y = problem
+
+    def loss(theta):  # theta = (W[0], b[0], W[1], b[1]), as in scratch.hessian
+        W = torch.stack([theta[0:2], theta[3:5]])
+        b = torch.stack([theta[2], theta[5]])
+        return torch.nn.functional.cross_entropy(torch.tensor(X) @ W.T + b,
+                                                 torch.tensor(y))
+
+    theta = torch.tensor(np.r_[model.W[0], model.b[0], model.W[1], model.b[1]])
+    expected = torch.autograd.functional.hessian(loss, theta).numpy()
+    H = scratch.hessian(model, X)
+    assert np.allclose(H, expected, rtol=1e-10, atol=1e-12)
+    # moving both neurons' parameters by the same vector changes no score
+    # difference: H sends (v, v) to 0 for every v in R^3
+    for v in np.eye(3):
+        assert np.allclose(H @ np.r_[v, v], 0.0, atol=1e-12)
+
+
 def test_zero_weights_give_the_loss_of_a_coin_toss():
     X, y = scratch.make_blobs(10)
     model = scratch.TwoNeurons(np.zeros((2, 2)), np.zeros(2))

@@ -107,6 +107,21 @@ def numerical_gradients(model, X, y, h=1e-6):
     return tuple(grads)
 
 
+def hessian(model, X):
+    """The 6 x 6 matrix of second derivatives of the cross-entropy.
+
+    The parameters are ordered neuron by neuron, ``(W[0], b[0], W[1], b[1])``.
+    For one point, ``d2L/dz[j] dz[k] = p[j] ([j = k] - p[k])`` (the labels
+    drop out), and each score is linear in its neuron's ``(W[k], b[k])`` with
+    the point's features ``(x1, x2, 1)`` as coefficients.
+    """
+    P = model.probs(X)
+    features = np.c_[X, np.ones(len(X))]            # (n, 3): x1, x2, 1
+    S = P[:, :, None] * (np.eye(2) - P[:, None, :])  # (n, 2, 2) per point
+    H = np.einsum("njk,na,nb->jakb", S, features, features) / len(X)
+    return H.reshape(6, 6)
+
+
 def accuracy(model, X, y):
     """The fraction of points whose highest score is their class."""
     return float((model.predict(X) == y).mean())
