@@ -114,17 +114,37 @@ def _cell(content) -> nodes.entry:
     return entry
 
 
+def _source_cell(e: ledger.Entry) -> nodes.entry:
+    """Where the lecture printed the row's value: a link (none for run: and derived:), and
+    the row's note beneath it."""
+    entry = nodes.entry()
+    para = nodes.paragraph()
+    url, label = ledger.source_url(e.source), ledger.source_label(e.source)
+    para += nodes.reference("", label, refuri=url) if url else nodes.Text(label)
+    entry += para
+    if e.note:
+        note = nodes.paragraph(classes=["ledger-why"])
+        note += nodes.emphasis(text=e.note)
+        entry += note
+    return entry
+
+
+# A row given in the book's configuration (a test's tiny book) may leave out its source.
+UNSOURCED = "run:a row of this book's configuration, with no source given"
+
+
 class FillLedger(SphinxPostTransform):
     """Fill the ledger from the chapters' ``.glue.json``: runs once every chapter was read.
 
     One table per chapter (under a link to it): quantity (with the reason for any expected
-    difference beneath it), the lecture's value, ours, the difference and the mark.
+    difference beneath it), the lecture's value, where the lecture printed it (a link, with the
+    row's note beneath), ours, the difference and the mark.
     """
 
     default_priority = 6  # before references are resolved (10)
 
     def _table(self, entries, folder: Path, node) -> nodes.table:
-        headers = ["quantity", "lecture", "ours", "difference", "mark"]
+        headers = ["quantity", "lecture", "source", "ours", "difference", "mark"]
         table = nodes.table(classes=["colwidths-auto", "ledger"])
         group = nodes.tgroup(cols=len(headers))
         table += group
@@ -156,6 +176,7 @@ class FillLedger(SphinxPostTransform):
                 quantity += why
             row = nodes.row()
             row += [quantity, _cell(ledger.format_value(e.lecture, e.digits)),
+                    _source_cell(e),
                     _cell(ledger.format_value(ours, e.digits)),
                     _cell("" if diff is None else (f"{diff:+.1e}" if diff else "0")),
                     _cell(mark)]
@@ -165,8 +186,8 @@ class FillLedger(SphinxPostTransform):
     def run(self, **kwargs):
         folder = Path(self.env.mystnb_config.output_folder) / "book"
         rows = self.config.zerohero_ledger
-        all_entries = ([ledger.Entry(**row) for row in rows] if rows is not None
-                       else ledger.ENTRIES)
+        all_entries = ([ledger.Entry(**{"source": UNSOURCED, **row}) for row in rows]
+                       if rows is not None else ledger.ENTRIES)
         for node in list(self.document.findall(LedgerNode)):
             chapters = list(dict.fromkeys(e.chapter for e in all_entries))
             replacement = []
