@@ -241,6 +241,7 @@ GPT_SPLIT = ("derived:int(0.9 * len(data)) of the 1,115,394 characters, the spli
              "lecture codes")
 GPT2_COUNT = ("derived:the parameters of GPT-2 (124M) with wte and lm_head tied: 12 layers, "
               "768 channels, 50,257 tokens, 1,024 positions")
+GPT_COLAB = "url:https://colab.research.google.com/drive/1JMLa53HDuA-i7ZBmqV7ZnA3c_fvtXnx-"
 SANITY_RUN = ("run:test_sanity_check of micrograd's test/test_engine.py, its PyTorch side "
               "evaluated on this machine (float64)")
 
@@ -600,6 +601,18 @@ ENTRIES: list[Entry] = [
           source=GPT_SPLIT,
           note=('in the section starting at 9:28 (tokenization, train/val split); no printout of '
                 'the sizes is cited')),
+    Entry(GPT, "untrained bigram: loss on the seeded 4 × 8 batch", "bigram_init_loss", 4.8786,
+          why=SEEDED, source=GPT_COLAB,
+          note=("the bigram cell of the video's Colab notebook, gpt-dev.ipynb (not in "
+                "karpathy/ng-video-lecture, so no extract checks it); in the video, the "
+                "section starting at 22:11")),
+    Entry(GPT, "untrained bigram: 100 characters sampled", "bigram_init_sample",
+          "SKIcLT;AcELMoTbvZv C?nq-QE33:CJqkOKH-q;:la!oiywkHjgChzbQ?u!3bLIgwevmyFJGUGp\n"
+          "wnYWmnxKWWev-tDqXErVKLgJ",
+          why=SEEDED + "; torch.multinomial draws the same characters here",
+          source=GPT_COLAB,
+          note=("the same cell of gpt-dev.ipynb as the loss above; in the video, the section "
+                "starting at 22:11")),
     Entry(GPT, "bigram: train loss at step 0", "bigram_step0_train", 4.7305, why=SEEDED,
           source="video:kCc8FmEb1nY@0:38:00",
           note=("in the section starting at 38:00 (port our code to a script): bigram.py's "
@@ -683,21 +696,21 @@ ENTRIES: list[Entry] = [
           source="video:kCc8FmEb1nY@1:32:51",
           note='in the section starting at 1:32:51 (layernorm)'),
     Entry(GPT, "small model: parameters", "small_params", 209_729,
-          source="url:https://colab.research.google.com/drive/1JMLa53HDuA-i7ZBmqV7ZnA3c_fvtXnx-",
+          source=GPT_COLAB,
           note=("the last cell (the full code at CPU size) of the video's Colab notebook, gpt-"
                 "dev.ipynb, linked from the video's description; it is not in karpathy/ng-video-"
                 'lecture, so no extract checks it')),
     Entry(GPT, "small model: val loss after 5,000 steps", "small_val", 1.8222,
           expect="tolerance", tol=0.05,
           why="the lecture's small run used the n_embd scale on other hardware; ours is seeded",
-          source="url:https://colab.research.google.com/drive/1JMLa53HDuA-i7ZBmqV7ZnA3c_fvtXnx-",
+          source=GPT_COLAB,
           note=("the last cell (the full code at CPU size) of the video's Colab notebook, gpt-"
                 "dev.ipynb, linked from the video's description; it is not in karpathy/ng-video-"
                 'lecture, so no extract checks it')),
     Entry(GPT, "small model: train loss after 5,000 steps", "small_train", 1.6664,
           expect="tolerance", tol=0.05,
           why="the lecture's small run used the n_embd scale on other hardware; ours is seeded",
-          source="url:https://colab.research.google.com/drive/1JMLa53HDuA-i7ZBmqV7ZnA3c_fvtXnx-",
+          source=GPT_COLAB,
           note=("the last cell (the full code at CPU size) of the video's Colab notebook, gpt-"
                 "dev.ipynb, linked from the video's description; it is not in karpathy/ng-video-"
                 'lecture, so no extract checks it')),
@@ -864,6 +877,14 @@ PRINTED: dict[tuple[str, str], object] = {
     (WAVENET, "final_logged"): [
         3.3167, 2.0576, 2.0723, 2.5134, 2.1476, 1.7836, 2.2592, 1.9331, 1.6875, 2.0395,
         1.7736, 1.9570, 1.7465, 1.8126, 1.7406, 1.7466, 1.8806, 1.6266, 1.6476, 1.8555],
+    # what part 1's notebook printed where the rows' values come from the video: its loss
+    # cell, run after the table had changed (a stale kernel), and its gradient-descent cell,
+    # left at its last of many runs (with regularisation)
+    (BIGRAMS, "nb_loglik_stale"): -564996.8125,
+    (BIGRAMS, "nb_nll_stale"): 2.476470470428467,
+    (BIGRAMS, "nb_descent_loss"): 2.481828451156616,
+    # what part 2's notebook printed for the split: its shuffle cell had been run again
+    (MLP, "part2_splits"): [182_441, 22_902, 22_803],
 }
 
 
@@ -891,6 +912,10 @@ PRINTED_SOURCES: dict[tuple[str, str], str | tuple[str, ...]] = {
                                    "video:t3YJ5hKiMQ0@0:45:21"),
     (WAVENET, "final"): f"{PART5}#13",
     (WAVENET, "final_logged"): f"{PART5}#10",
+    (BIGRAMS, "nb_loglik_stale"): f"{PART1}#26",
+    (BIGRAMS, "nb_nll_stale"): f"{PART1}#26",
+    (BIGRAMS, "nb_descent_loss"): f"{PART1}#57",
+    (MLP, "part2_splits"): f"{PART2}#6",
 }
 
 
