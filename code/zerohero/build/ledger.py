@@ -579,28 +579,26 @@ ENTRIES: list[Entry] = [
 
     # --- chapter 7: GPT (the video's printed numbers) -------------------------------------
     Entry(GPT, "characters in tiny Shakespeare", "n_chars", 1_115_394,
-          source="video:kCc8FmEb1nY@0:07:52",
-          note=('in the section starting at 7:52 (reading and exploring the data); the video '
-                "shows the cells of its Colab notebook (gpt-dev.ipynb, linked from the video's "
-                'description; it is not in karpathy/ng-video-lecture)')),
+          source="video:kCc8FmEb1nY@0:08:15",
+          note=("said: 'we are working with 1 million characters roughly' (a public copy of the"
+                " video's YouTube transcript); the exact count is on screen, from the video's "
+                'Colab notebook')),
     Entry(GPT, "vocabulary size", "vocab_size", 65,
-          source="video:kCc8FmEb1nY@0:07:52",
-          note=('in the section starting at 7:52 (reading and exploring the data); the video '
-                "shows the cells of its Colab notebook (gpt-dev.ipynb, linked from the video's "
-                'description; it is not in karpathy/ng-video-lecture)')),
+          source="video:kCc8FmEb1nY@0:09:11",
+          note=("said: 'there's 65 of them in total' (a public copy of the video's YouTube "
+                'transcript)')),
     Entry(GPT, 'encode("hii there")', "hii", "[46, 47, 47, 1, 58, 46, 43, 56, 43]",
-          source="video:kCc8FmEb1nY@0:09:28",
-          note=('in the section starting at 9:28 (tokenization, train/val split); the video shows'
-                " the cells of its Colab notebook (gpt-dev.ipynb, linked from the video's "
-                'description; it is not in karpathy/ng-video-lecture)')),
+          source="video:kCc8FmEb1nY@0:10:08",
+          note=("said: 'for example 46 47 etc' (a public copy of the video's YouTube "
+                'transcript); the list is on screen')),
     Entry(GPT, "training characters (first 90%)", "n_train", 1_003_854,
           source=GPT_SPLIT,
-          note=('in the section starting at 9:28 (tokenization, train/val split); no printout of '
-                'the sizes is cited')),
+          note=("the 90/10 split is made at 13:41 (a public copy of the video's YouTube "
+                'transcript); the video does not read out the sizes')),
     Entry(GPT, "validation characters (last 10%)", "n_val", 111_540,
           source=GPT_SPLIT,
-          note=('in the section starting at 9:28 (tokenization, train/val split); no printout of '
-                'the sizes is cited')),
+          note=("the 90/10 split is made at 13:41 (a public copy of the video's YouTube "
+                'transcript); the video does not read out the sizes')),
     Entry(GPT, "untrained bigram: loss on the seeded 4 × 8 batch", "bigram_init_loss", 4.8786,
           why=SEEDED, source=GPT_COLAB,
           note=("the bigram cell of the video's Colab notebook, gpt-dev.ipynb (not in "
@@ -614,87 +612,101 @@ ENTRIES: list[Entry] = [
           note=("the same cell of gpt-dev.ipynb as the loss above; in the video, the section "
                 "starting at 22:11")),
     Entry(GPT, "bigram: train loss at step 0", "bigram_step0_train", 4.7305, why=SEEDED,
-          source="video:kCc8FmEb1nY@0:38:00",
-          note=("in the section starting at 38:00 (port our code to a script): bigram.py's "
-                'printout')),
+          source="video:kCc8FmEb1nY@0:41:52",
+          note=("bigram.py's printout: 'running this script gives us output in the terminal' (a"
+                " public copy of the video's YouTube transcript)")),
     Entry(GPT, "bigram: val loss at step 0", "bigram_step0_val", 4.7241, why=SEEDED,
-          source="video:kCc8FmEb1nY@0:38:00",
-          note=("in the section starting at 38:00 (port our code to a script): bigram.py's "
-                'printout')),
+          source="video:kCc8FmEb1nY@0:41:52",
+          note=("bigram.py's printout: 'running this script gives us output in the terminal' (a"
+                " public copy of the video's YouTube transcript)")),
     Entry(GPT, "bigram: train loss at step 2700", "bigram_last_train", 2.4738, why=SEEDED,
-          source="video:kCc8FmEb1nY@0:38:00",
-          note=("in the section starting at 38:00 (port our code to a script): bigram.py's "
-                'printout')),
+          source="video:kCc8FmEb1nY@0:41:52",
+          note=("bigram.py's printout: 'running this script gives us output in the terminal' (a"
+                " public copy of the video's YouTube transcript)")),
     Entry(GPT, "bigram: val loss at step 2700", "bigram_last_val", 2.4911, why=SEEDED,
-          source="video:kCc8FmEb1nY@0:38:00",
-          note=("in the section starting at 38:00 (port our code to a script): bigram.py's "
-                'printout')),
+          source="video:kCc8FmEb1nY@0:41:52",
+          note=("bigram.py's printout: 'running this script gives us output in the terminal' (a"
+                " public copy of the video's YouTube transcript)")),
     Entry(GPT, "single head: val loss, video's n_embd**-0.5 scale", "ms_single_head_video_val",
           2.4084, why=SEEDED,
-          source="video:kCc8FmEb1nY@1:19:11",
-          note='in the section starting at 1:19:11 (inserting a single self-attention block)'),
+          source="video:kCc8FmEb1nY@1:21:43",
+          note=("said: 'now we are down to 2.4' (a public copy of the video's YouTube "
+                'transcript); the digits are on screen')),
     Entry(GPT, "single head: train loss at step 4500, video's scale",
           "ms_single_head_video_train", 2.3980, why=SEEDED,
-          source="video:kCc8FmEb1nY@1:19:11",
-          note='in the section starting at 1:19:11 (inserting a single self-attention block)'),
+          source="video:kCc8FmEb1nY@1:21:43",
+          note=("said: 'now we are down to 2.4' (a public copy of the video's YouTube "
+                'transcript); the digits are on screen')),
     Entry(GPT, "single head: val loss, head_size**-0.5 scale", "ms_single_head_val", 2.4084,
           why=SEEDED + "; one head as wide as the embedding: both scales are the same",
-          source="video:kCc8FmEb1nY@1:19:11",
-          note='in the section starting at 1:19:11 (inserting a single self-attention block)'),
+          source="video:kCc8FmEb1nY@1:21:43",
+          note=("said: 'now we are down to 2.4' (a public copy of the video's YouTube "
+                'transcript); the digits are on screen')),
     Entry(GPT, "single head: train loss, head_size**-0.5 scale", "ms_single_head_train",
           2.3980, why=SEEDED + "; one head as wide as the embedding: both scales are the same",
-          source="video:kCc8FmEb1nY@1:19:11",
-          note='in the section starting at 1:19:11 (inserting a single self-attention block)'),
+          source="video:kCc8FmEb1nY@1:21:43",
+          note=("said: 'now we are down to 2.4' (a public copy of the video's YouTube "
+                'transcript); the digits are on screen')),
     Entry(GPT, "multi-head: train loss, video's scale", "ms_multi_head_video_train", 2.2748,
           why=SEEDED,
-          source="video:kCc8FmEb1nY@1:21:59",
-          note='in the section starting at 1:21:59 (multi-headed self-attention)'),
+          source="video:kCc8FmEb1nY@1:23:53",
+          note=("said: 'we now get this down to 2.28 roughly' (a public copy of the video's "
+                'YouTube transcript); the digits are on screen')),
     Entry(GPT, "multi-head: train loss, head_size**-0.5 scale", "ms_multi_head_train", 2.2748,
           expect="tolerance", tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:21:59",
-          note='in the section starting at 1:21:59 (multi-headed self-attention)'),
+          source="video:kCc8FmEb1nY@1:23:53",
+          note=("said: 'we now get this down to 2.28 roughly' (a public copy of the video's "
+                'YouTube transcript); the digits are on screen')),
     Entry(GPT, "+ feed-forward: train loss", "ms_feed_forward_train", 2.2282,
           expect="tolerance", tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:24:25",
-          note='in the section starting at 1:24:25 (feedforward layers of transformer block)'),
+          source="video:kCc8FmEb1nY@1:26:18",
+          note=("said: 'continues to go down now to 2.24' (a public copy of the video's YouTube"
+                ' transcript); the digits are on screen')),
     Entry(GPT, "+ blocks: train loss", "ms_blocks_train", 2.3178, expect="tolerance",
           tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:24:25",
-          note=("in the section starting at 1:24:25, which ends on the stacked blocks' result, "
-                'just before residual connections (1:26:48)')),
+          source="video:kCc8FmEb1nY@1:28:01",
+          note=("said: 'this doesn't actually give a very good ... result' (a public copy of "
+                "the video's YouTube transcript); the digits are on screen")),
     Entry(GPT, "+ residual connections: train loss", "ms_residual_train", 1.9995,
           expect="tolerance", tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:26:48",
-          note='in the section starting at 1:26:48 (residual connections)'),
+          source="video:kCc8FmEb1nY@1:32:24",
+          note=("said: 'all the way to 2.08 validation loss' (a public copy of the video's "
+                'YouTube transcript); the digits are on screen')),
     Entry(GPT, "+ LayerNorm: train loss", "ms_layernorm_train", 1.9795, expect="tolerance",
           tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:32:51",
-          note='in the section starting at 1:32:51 (layernorm)'),
+          source="video:kCc8FmEb1nY@1:37:05",
+          note=("said: 'we get down to 2.06' (a public copy of the video's YouTube transcript);"
+                ' the digits are on screen')),
     Entry(GPT, "multi-head: val loss, video's scale", "ms_multi_head_video_val", 2.2858,
           why=SEEDED,
-          source="video:kCc8FmEb1nY@1:21:59",
-          note='in the section starting at 1:21:59 (multi-headed self-attention)'),
+          source="video:kCc8FmEb1nY@1:23:53",
+          note=("said: 'we now get this down to 2.28 roughly' (a public copy of the video's "
+                'YouTube transcript); the digits are on screen')),
     Entry(GPT, "multi-head: val loss, head_size**-0.5 scale", "ms_multi_head_val", 2.2858,
           expect="tolerance", tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:21:59",
-          note='in the section starting at 1:21:59 (multi-headed self-attention)'),
+          source="video:kCc8FmEb1nY@1:23:53",
+          note=("said: 'we now get this down to 2.28 roughly' (a public copy of the video's "
+                'YouTube transcript); the digits are on screen')),
     Entry(GPT, "+ feed-forward: val loss", "ms_feed_forward_val", 2.2409, expect="tolerance",
           tol=0.05, why=SCALE + "; transcriptions of the video differ in the 4th decimal",
-          source="video:kCc8FmEb1nY@1:24:25",
-          note='in the section starting at 1:24:25 (feedforward layers of transformer block)'),
+          source="video:kCc8FmEb1nY@1:26:18",
+          note=("said: 'continues to go down now to 2.24' (a public copy of the video's YouTube"
+                ' transcript); the digits are on screen')),
     Entry(GPT, "+ blocks: val loss", "ms_blocks_val", 2.3336, expect="tolerance", tol=0.05,
           why=SCALE,
-          source="video:kCc8FmEb1nY@1:24:25",
-          note=("in the section starting at 1:24:25, which ends on the stacked blocks' result, "
-                'just before residual connections (1:26:48)')),
+          source="video:kCc8FmEb1nY@1:28:01",
+          note=("said: 'this doesn't actually give a very good ... result' (a public copy of "
+                "the video's YouTube transcript); the digits are on screen")),
     Entry(GPT, "+ residual connections: val loss", "ms_residual_val", 2.0822,
           expect="tolerance", tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:26:48",
-          note='in the section starting at 1:26:48 (residual connections)'),
+          source="video:kCc8FmEb1nY@1:32:24",
+          note=("said: 'all the way to 2.08 validation loss' (a public copy of the video's "
+                'YouTube transcript); the digits are on screen')),
     Entry(GPT, "+ LayerNorm: val loss", "ms_layernorm_val", 2.0595, expect="tolerance",
           tol=0.05, why=SCALE,
-          source="video:kCc8FmEb1nY@1:32:51",
-          note='in the section starting at 1:32:51 (layernorm)'),
+          source="video:kCc8FmEb1nY@1:37:05",
+          note=("said: 'we get down to 2.06' (a public copy of the video's YouTube transcript);"
+                ' the digits are on screen')),
     Entry(GPT, "small model: parameters", "small_params", 209_729,
           source=GPT_COLAB,
           note=("the last cell (the full code at CPU size) of the video's Colab notebook, gpt-"
@@ -715,18 +727,21 @@ ENTRIES: list[Entry] = [
                 "dev.ipynb, linked from the video's description; it is not in karpathy/ng-video-"
                 'lecture, so no extract checks it')),
     Entry(GPT, "full model: parameters (not trained on CPU)", "full_params", 10_788_929,
-          source="video:kCc8FmEb1nY@1:37:49",
-          note='in the section starting at 1:37:49 (scaling up the model)'),
+          source="video:kCc8FmEb1nY@1:49:28",
+          note=("said: 'this is how you print a number of parameters ... about 10 million' (a "
+                "public copy of the video's YouTube transcript)")),
     Entry(GPT, "full model: train loss (a GPU run in the video)", "full_train", 1.0763,
           expect="differs", why="the 10.8M-parameter run needs a GPU; the book does not "
                                 "train it",
-          source="video:kCc8FmEb1nY@1:37:49",
-          note='in the section starting at 1:37:49 (scaling up the model)'),
+          source="video:kCc8FmEb1nY@1:40:28",
+          note=("said: 'we get a validation loss of 1.48' (a public copy of the video's YouTube"
+                ' transcript); the digits are on screen')),
     Entry(GPT, "full model: val loss (a GPU run in the video)", "full_val", 1.4873,
           expect="differs", why="the 10.8M-parameter run needs a GPU; the book does not "
                                 "train it",
-          source="video:kCc8FmEb1nY@1:37:49",
-          note='in the section starting at 1:37:49 (scaling up the model)'),
+          source="video:kCc8FmEb1nY@1:40:28",
+          note=("said: 'we get a validation loss of 1.48' (a public copy of the video's YouTube"
+                ' transcript); the digits are on screen')),
 
     # --- chapter 8: the tokenizer (minbpe's README and tests) -------------------------------
     Entry(TOKENIZER, "Wikipedia's aaabdaaabac after 3 merges: ids", "wiki_ids",
