@@ -310,3 +310,15 @@ def test_the_check_fails_on_a_wrong_cell():
                 caught += 1
     # Small integers and round gradients recur across cells; most moves are still caught.
     assert caught > 5 * len(passed), (caught, passed)
+
+
+def test_a_video_rows_section_note_names_the_sources_time():
+    """'in the section starting at m:ss' in a video row's note is the time it links to."""
+    import re
+    for e in ENTRIES:
+        s = ledger.parse_source(e.source)
+        m = re.search(r"in the section starting at (\d+(?::\d\d)+)", e.note)
+        if s.kind != "video" or not m:
+            continue
+        *h, mm, ss = (int(x) for x in m[1].split(":"))
+        assert (h[0] if h else 0) * 3600 + mm * 60 + ss == s.seconds, e.key
