@@ -139,12 +139,14 @@ def test_batchnorm_running_stats_first_update():
 
 
 def test_batchnorm_3d_input_reduces_over_batch_and_time():
+    from zerohero.makemore.wavenet import BatchNorm1d as FixedBatchNorm1d
     x = randn(4, 6, 3, seed=3)
-    y = BatchNorm1d(3, correction=0)(x)
+    y = FixedBatchNorm1d(3, correction=0)(x)
     ref = torch.nn.BatchNorm1d(3, dtype=torch.float64)
     torch.testing.assert_close(y, ref(x.transpose(1, 2)).transpose(1, 2))
-    # the lecture's bug (chapter 6): statistics over dim 0 only
-    y_bug = BatchNorm1d(3, correction=0, reduce_time=False)(x)
+    # chapter 4's class on 3-D input is the lecture's bug (chapter 6):
+    # statistics over dim 0 only
+    y_bug = BatchNorm1d(3, correction=0)(x)
     expected = (x - x.mean(0, keepdim=True)) / torch.sqrt(x.var(0, keepdim=True, unbiased=False)
                                                           + 1e-5)
     torch.testing.assert_close(y_bug, expected)

@@ -109,7 +109,7 @@ def test_init_draws_in_layer_order_then_scales_the_last_layer():
 
 def test_batchnorm_over_batch_and_time_matches_torch_nn():
     x = torch.randn(32, 4, 6) * 3 + 1
-    ours = BatchNorm1d(6, correction=0)  # torch.nn normalises with the biased variance
+    ours = wn.BatchNorm1d(6, correction=0)  # torch.nn: the biased variance
     ref = torch.nn.BatchNorm1d(6)  # wants (B, C, T)
     y = ours(x)
     y_ref = ref(x.transpose(1, 2)).transpose(1, 2)
@@ -120,8 +120,8 @@ def test_batchnorm_over_batch_and_time_matches_torch_nn():
 
 def test_the_lectures_bug_normalises_each_position_separately():
     x = torch.randn(32, 4, 6)
-    buggy = BatchNorm1d(6, correction=0, reduce_time=False)
-    # with the bug, each (position, channel) pair is its own feature: BatchNorm1d(T*C)
+    buggy = BatchNorm1d(6, correction=0)  # chapter 4's: statistics over dim 0
+    # each (position, channel) pair is its own feature: BatchNorm1d(T*C)
     ref = torch.nn.BatchNorm1d(24, affine=False)
     assert torch.allclose(buggy(x), ref(x.reshape(32, 24)).view(32, 4, 6), atol=1e-5)
     assert buggy.running_mean.shape == (1, 4, 6)

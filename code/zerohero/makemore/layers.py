@@ -58,34 +58,35 @@ class Linear(Module):
 
 
 class BatchNorm1d(Module):
-    """Batch normalisation (Ioffe & Szegedy 2015) as in the lectures.
+    """Batch normalisation (Ioffe & Szegedy 2015) as chapter 4 builds it.
 
     Training normalises with the batch's statistics and moves running
     estimates towards them by ``momentum``; evaluation uses the running
-    estimates. Two choices follow the lectures:
+    estimates. The statistics are taken over dim 0, the batch: right for
+    the (batch, features) input of chapter 4.
 
-    - ``correction=1``: the lecture's ``x.var(0, keepdim=True)`` is torch's
-      unbiased variance. ``torch.nn.BatchNorm1d`` normalises with the biased
-      one (``correction=0``) and keeps the unbiased one as its running
-      estimate; ``correction=0`` matches it.
-    - 3-D input (batch, time, channels) is reduced over dims (0, 1)
-      (chapter 6's fix). ``reduce_time=False`` is the lecture's bug:
-      statistics over dim 0 only.
+    ``correction=1`` is the lecture's ``x.var(0, keepdim=True)``, torch's
+    unbiased variance. ``torch.nn.BatchNorm1d`` normalises with the biased
+    one (``correction=0``) and keeps the unbiased one as its running
+    estimate; ``correction=0`` matches it.
     """
 
-    def __init__(self, dim, eps=1e-5, momentum=0.1, correction=1,
-                 reduce_time=True):
+    def __init__(self, dim, eps=1e-5, momentum=0.1, correction=1):
         self.eps, self.momentum = eps, momentum
-        self.correction, self.reduce_time = correction, reduce_time
+        self.correction = correction
         self.training = True
         self.gamma = torch.ones(dim)
         self.beta = torch.zeros(dim)
         self.running_mean = torch.zeros(dim)
         self.running_var = torch.ones(dim)
 
+    def batch_dims(self, x):
+        """The dims the statistics are taken over: the batch."""
+        return 0
+
     def __call__(self, x):
         if self.training:
-            dim = (0, 1) if x.ndim == 3 and self.reduce_time else 0
+            dim = self.batch_dims(x)
             xmean = x.mean(dim, keepdim=True)
             xvar = x.var(dim, keepdim=True, correction=self.correction)
         else:

@@ -20,9 +20,29 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from zerohero.makemore.layers import (BatchNorm1d, Embedding, Flatten,
+from zerohero.makemore import layers
+from zerohero.makemore.layers import (Embedding, Flatten,
                                       FlattenConsecutive, Linear, Module,
                                       Sequential, Tanh)
+
+
+class BatchNorm1d(layers.BatchNorm1d):
+    """Chapter 4's BatchNorm with the lecture's fix for 3-D input.
+
+    On (batch, time, channels) the statistics must be taken over the
+    batch AND the time positions: each channel is one feature, whichever
+    position it sits at. Chapter 4's class reduces dim 0 only, so that it
+    keeps separate statistics for every (position, channel) pair.
+    """
+
+    def batch_dims(self, x):
+        assert x.ndim in (2, 3), f"2-D or 3-D input, not {x.ndim}-D"
+        return 0 if x.ndim == 2 else (0, 1)
+
+
+def batchnorm(cfg: "WaveNetConfig", dim: int) -> layers.BatchNorm1d:
+    """The fixed BatchNorm, or chapter 4's when ``cfg`` keeps the bug."""
+    return BatchNorm1d(dim) if cfg.bn_reduce_time else layers.BatchNorm1d(dim)
 
 
 @dataclass
@@ -36,7 +56,8 @@ class WaveNetConfig:
     n_hidden: int = 128   # neurons of each hidden layer
     hierarchical: bool = True  # False: the flat MLP of chapters 3-4
     fan: int = 2          # neighbours fused at each level of the tree
-    # False keeps the lecture's bug: BatchNorm statistics over dim 0 only
+    # False keeps the lecture's bug: chapter 4's BatchNorm, statistics
+    # over dim 0 only
     bn_reduce_time: bool = True
 
     def __post_init__(self):
@@ -60,7 +81,7 @@ def flat_mlp(cfg: WaveNetConfig, generator=None) -> Sequential:
         Flatten(),
         Linear(cfg.n_embd * cfg.block_size, cfg.n_hidden, bias=False,
                generator=generator),
-        BatchNorm1d(cfg.n_hidden, reduce_time=cfg.bn_reduce_time), Tanh(),
+        batchnorm(cfg, cfg.n_hidden), Tanh(),
         Linear(cfg.n_hidden, cfg.vocab_size, generator=generator),
     ])
 
@@ -79,7 +100,7 @@ def hierarchical_mlp(cfg: WaveNetConfig, generator=None) -> Sequential:
             # no bias: BatchNorm subtracts the mean, and the bias with it
             Linear(width * cfg.fan, cfg.n_hidden, bias=False,
                    generator=generator),
-            BatchNorm1d(cfg.n_hidden, reduce_time=cfg.bn_reduce_time),
+            batchnorm(cfg, cfg.n_hidden),
             Tanh(),
         ]
         width = cfg.n_hidden
@@ -165,7 +186,7 @@ def dilated_logits(model: Sequential, idx: torch.Tensor) -> torch.Tensor:
     """
     for layer in model.layers:
         assert not isinstance(layer, Flatten), "needs the hierarchical model"
-        if isinstance(layer, BatchNorm1d):
+        if isinstance(layer, layers.BatchNorm1d):
             assert not layer.training, "needs eval mode: call model.eval()"
             assert layer.running_mean.shape[:-1].numel() == 1, \
                 "trained with the BatchNorm bug: no convolution"
