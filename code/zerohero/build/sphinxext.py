@@ -3,7 +3,8 @@
 - Each chapter's page offers its executed ``.ipynb`` for download.
 - Under each chapter's title: its video, the lecture's own notebook, and the reading time.
 - ``{reproduction-ledger}``: the ledger table, filled from every chapter's glued values after all
-  chapters were executed; a row outside its tolerance is a build warning (the -W build fails).
+  chapters were executed, each row's source linked; a row outside its tolerance is a build
+  warning (the -W build fails).
 - After myst-nb's ``{nb-exec-table}``: the total execution time.
 - Inline scripts that sphinx-thebe/togglebutton add twice are kept once (the second copy is a
   console error on every page).
