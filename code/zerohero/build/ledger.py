@@ -126,7 +126,7 @@ def source_label(text: str) -> str:
     if s.kind == "file":
         return f"{s.repo}/{s.path}, line {s.line}"
     if s.kind == "video":
-        return f"video, {s.text}"
+        return f"video ({VIDEOS[s.video]}), {s.text}"
     if s.kind == "url":
         return "linked notebook"
     return f"{s.kind}: {s.text}"
