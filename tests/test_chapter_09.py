@@ -122,3 +122,24 @@ def test_exercises(g):
     # EX3: a uniform guess over tokens is under 8 bits a byte, and above the
     # trained model
     assert g["ours_bpb"] < g["uniform_token_bpb"] < 8.0
+
+
+def test_every_section_that_follows_the_video_links_its_moment():
+    import re
+    text = (BOOK / f"{CHAPTER}.md").read_text(encoding="utf-8")
+    link = re.compile(r"\[([\d:]+)\]\(https://www\.youtube\.com/watch\?"
+                      r"v=l8pRSuU81PU&t=(\d+)s\)")
+    for label, seconds in link.findall(text):
+        value = 0
+        for part in label.split(":"):
+            value = value * 60 + int(part)
+        assert value == int(seconds), label
+    # the book's own sections (its comparison, notes, exercises) follow no
+    # part of the video
+    own = {"Bits per byte, against chapter 7", "Closing note: what was measured",
+           "Summary", "Exercises", "References"}
+    sections = re.split(r"\n#{2,3} ", text)[1:]
+    for section in sections:
+        title = section.split("\n", 1)[0]
+        if title not in own:
+            assert link.search(section.split("```", 1)[0]), title
