@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from zerohero.makemore import cli
+from zerohero.makemore import models as M
 from zerohero.makemore.models import TYPES
 from zerohero.build.runs import run
 from zerohero.experiments import makemore_models
@@ -199,7 +200,7 @@ def test_incompatible_checkpoints(words_file, tmp_path, capsys):
     one_line_error(*makemore("-i", other, "-o", work, "--resume", capsys=capsys),
                    "another character set")
     # ... and with a tensor of the wrong shape (an edited or foreign file)
-    ckpt["state"]["cell.h2h.weight"] = torch.zeros(3, 3)
+    ckpt["state"]["cell.xh_to_h.weight"] = torch.zeros(3, 3)
     torch.save(ckpt, work / "model.pt")
     one_line_error(*makemore("-o", work, "--sample-only", capsys=capsys), "incompatible")
 
@@ -253,6 +254,11 @@ def test_encode_words_pads_inputs_and_targets():
         cli.encode_words(["ab"], vocab, 2)
 
 
+def test_default_learning_rates():
+    assert cli.default_learning_rate("transformer") == cli.DEFAULT_LR["transformer"]
+    assert cli.default_learning_rate("gru") == cli.DEFAULT_LR_OTHERS
+
+
 def test_split_is_the_lectures(tmp_path):
     from zerohero.makemore.words import load_names, split_words
     words = load_names()
@@ -278,23 +284,72 @@ def compare():
 
 def test_comparison_runs_share_split_and_budget(compare):
     steps = {len(r["losses"]) for r in compare.values()}
-    assert steps == {makemore_models.COMPARE_STEPS}
+    assert steps == {makemore_models.STEPS}
+    every = cli.MAKEMORE_PY.eval_interval
     for r in compare.values():
+        # makemore.py evaluates after steps 500, 1000, ..., never at step 0
+        assert [e["step"] for e in r["evals"]] == list(
+            range(every, makemore_models.STEPS, every))
+        assert r["test"] == min(e["test"] for e in r["evals"])
         assert r["test"] < math.log(27)  # every model beats guessing uniformly
         assert len(r["samples"]) == 20
 
 
-def test_comparison_bigram_cannot_beat_counting_on_train(compare):
-    # The counts of chapter 2 maximise the training likelihood among all bigram models.
+def test_comparison_bigram_cannot_beat_counting(compare, names):
+    # The counts of chapter 2 maximise the training likelihood among all bigram
+    # models; on the test words they are the bigram's best guess too.
     from zerohero.makemore.bigram import NGramCounts
-    from zerohero.makemore.words import Vocabulary, build_examples, load_names
-    words = load_names()
-    train = cli.WordData.from_words(words).words["train"]
-    vocab = Vocabulary.from_words(words)
+    from zerohero.makemore.words import Vocabulary, build_examples
+    g = torch.Generator().manual_seed(cli.MAKEMORE_PY.seed)
+    train, _ = cli.split_like_makemore_py(names, g)
+    vocab = Vocabulary.from_words(names)
     counts = NGramCounts.fit(train, vocab, smoothing=0)
     best = counts.nll(*build_examples(train, vocab, 1))
-    assert compare["bigram"]["train"] >= best - 1e-4
-    assert compare["bigram"]["train"] < best + 0.05  # and gets close to it
+    assert compare["bigram"]["train"] >= best - 0.01  # 1,100 words' estimate
+
+
+def test_makemore_py_split(names):
+    g = torch.Generator().manual_seed(3407)
+    train, test = cli.split_like_makemore_py(names, g)
+    assert (len(train), len(test)) == (31_033, 1_000)  # as makemore.py prints
+    assert sorted(train + test) == sorted(names)
+    # torch.manual_seed and a seeded generator draw the same permutation
+    torch.manual_seed(3407)
+    assert test == [names[i] for i in torch.randperm(len(names)).tolist()[-1000:]]
+
+
+def test_makemore_py_evaluation_is_its_batches(names):
+    # 11 batches of 100 of the training words (the loop breaks after batch
+    # 10), all 10 of the 1,000 test words, their means averaged
+    model = M.build_model("bigram", 27, 16, generator=torch.Generator())
+    X, Y = cli.encode_words(names[:2000], cli.Vocabulary.from_words(names), 16)
+    seen = []
+    real = model.nll
+    model.nll = lambda x, y, **kw: seen.append(len(x)) or real(x, y, **kw)
+    loss = cli.evaluate_like_makemore_py(model, X, Y, torch.Generator())
+    assert seen == [100] * 11
+    assert loss == pytest.approx(math.log(27), abs=1e-5)  # uniform table
+    seen.clear()
+    cli.evaluate_like_makemore_py(model, X[:1000], Y[:1000], torch.Generator())
+    assert seen == [100] * 10
+
+
+def test_makemore_py_draws_in_its_order(names):
+    # The batches come from a generator seeded by the second of two draws
+    # after the split and the model's weights: a bigram draws nothing, so
+    # its first batch is this one.
+    g = torch.Generator().manual_seed(3407)
+    train, _ = cli.split_like_makemore_py(names, g)
+    cli.draw_seed(g)
+    batches = torch.Generator().manual_seed(cli.draw_seed(g))
+    first = torch.randint(len(train), (32,), generator=batches)
+    torch.manual_seed(3407)
+    torch.randperm(len(names))
+    sampler = torch.utils.data.RandomSampler(range(len(train)),
+                                             replacement=True, num_samples=32)
+    loader = torch.utils.data.DataLoader(range(len(train)), sampler=sampler,
+                                         batch_size=32)
+    assert next(iter(loader)).tolist() == first.tolist()
 
 
 def test_divergence_is_reported_not_saved(words_file, tmp_path, capsys):

@@ -41,45 +41,79 @@ def small(type, vocab_size=11, block_size=10, seed=0):
 
 # --------------------------------------------------------------------------- pieces vs torch.nn
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_torch_linear_draws_torch_nn_linears_numbers(bias):
+    # makemore.py's weights come from torch.nn.Linear's initialisation and the
+    # global generator; the same seed must give the same numbers here
+    torch.manual_seed(3407)
+    ref = torch.nn.Linear(5, 7, bias=bias)
+    ours = M.TorchLinear(5, 7, bias=bias, generator=gen(3407))
+    assert torch.equal(ours.weight, ref.weight.detach().T)
+    if bias:
+        assert torch.equal(ours.bias, ref.bias.detach())
+    else:
+        assert ours.bias is None
+    x = torch.randn(4, 5)
+    assert torch.allclose(ours(x), ref(x), atol=1e-6)
+
+
+def test_embedding_draws_torch_nn_embeddings_numbers():
+    torch.manual_seed(3407)
+    ref = torch.nn.Embedding(27, 8)
+    ours = M.Embedding(27, 8, generator=gen(3407))
+    assert torch.equal(ours.weight, ref.weight.detach())
+
+
 def test_rnn_cell_is_torch_nn_rnn_cell():
+    # [x, h] W + b is x W_ih + h W_hh + b: torch's cell with one bias
     ours = M.RNNCell(5, 7, generator=gen())
     ref = torch.nn.RNNCell(5, 7)
+    W, b = ours.xh_to_h.weight, ours.xh_to_h.bias
     with torch.no_grad():
-        ref.weight_ih.copy_(ours.x2h.weight.T)
-        ref.bias_ih.copy_(ours.x2h.bias)
-        ref.weight_hh.copy_(ours.h2h.weight.T)
-        ref.bias_hh.copy_(torch.randn(7, generator=gen(1)))
-        ours.h2h.bias = ref.bias_hh.detach().clone()
+        ref.weight_ih.copy_(W[:5].T)
+        ref.weight_hh.copy_(W[5:].T)
+        ref.bias_ih.copy_(b)
+        ref.bias_hh.zero_()
     x, h = torch.randn(4, 5), torch.randn(4, 7)
     assert torch.allclose(ours(x, h), ref(x, h), atol=1e-5)
 
 
-def test_gru_cell_is_torch_nn_gru_cell():
-    ours = M.GRUCell(5, 7, generator=gen())
-    ours.x2h.bias = torch.randn(21, generator=gen(1))
-    ours.h2h.bias = torch.randn(21, generator=gen(2))
-    ref = torch.nn.GRUCell(5, 7)
-    with torch.no_grad():  # torch.nn keeps (3*hidden, in) weights with the gates in r, z, n order
-        ref.weight_ih.copy_(ours.x2h.weight.T)
-        ref.bias_ih.copy_(ours.x2h.bias)
-        ref.weight_hh.copy_(ours.h2h.weight.T)
-        ref.bias_hh.copy_(ours.h2h.bias)
-    x, h = torch.randn(4, 5), torch.randn(4, 7)
-    assert torch.allclose(ours(x, h), ref(x, h), atol=1e-5)
-
-
-def test_recurrent_model_is_torch_nn_gru_over_the_sequence():
-    model = small("gru")
-    ref = torch.nn.GRU(8, 12, batch_first=True)
-    cell = model.cell
+def _set(layer, weight_value=None, bias_value=0.0):
     with torch.no_grad():
-        ref.weight_ih_l0.copy_(cell.x2h.weight.T)
-        ref.bias_ih_l0.copy_(cell.x2h.bias)
-        ref.weight_hh_l0.copy_(cell.h2h.weight.T)
-        ref.bias_hh_l0.copy_(cell.h2h.bias)
+        if weight_value is not None:
+            layer.weight.fill_(weight_value)
+        layer.bias.fill_(bias_value)
+
+
+def test_gru_update_gate_keeps_or_replaces_the_state():
+    x, h = torch.randn(4, 5), torch.randn(4, 7)
+    cell = M.GRUCell(5, 7, generator=gen())
+    _set(cell.xh_to_z, 0.0, -1e4)  # z = 0: every unit keeps its state
+    assert torch.equal(cell(x, h), h)
+    cell = M.GRUCell(5, 7, generator=gen())
+    _set(cell.xh_to_z, 0.0, 1e4)   # z = 1 and r = 1: the candidate alone,
+    _set(cell.xh_to_r, 0.0, 1e4)   # a plain RNN step with its weights
+    W, b = cell.xh_to_hbar.weight, cell.xh_to_hbar.bias
+    expected = torch.tanh(torch.cat([x, h], 1) @ W + b)
+    assert torch.allclose(cell(x, h), expected, atol=1e-6)
+    _set(cell.xh_to_r, 0.0, -1e4)  # r = 0: the candidate forgets the state
+    expected = torch.tanh(x @ W[:5] + b)
+    assert torch.allclose(cell(x, h), expected, atol=1e-6)
+
+
+def test_recurrent_model_is_torch_nn_rnn_over_the_sequence():
+    model = small("rnn")
+    ref = torch.nn.RNN(8, 12, batch_first=True)
+    W, b = model.cell.xh_to_h.weight, model.cell.xh_to_h.bias
+    with torch.no_grad():
+        ref.weight_ih_l0.copy_(W[:8].T)
+        ref.weight_hh_l0.copy_(W[8:].T)
+        ref.bias_ih_l0.copy_(b)
+        ref.bias_hh_l0.zero_()
         model.start = torch.randn(1, 12, generator=gen(3))
     idx = torch.randint(0, 11, (3, 6), generator=gen(4))
-    states, _ = ref(model.wte.weight[idx], model.start.expand(3, -1)[None].contiguous())
+    h0 = model.start.expand(3, -1)[None].contiguous()
+    states, _ = ref(model.wte.weight[idx], h0)
     expected = states @ model.lm_head.weight + model.lm_head.bias
     assert torch.allclose(model(idx), expected, atol=1e-5)
 
@@ -201,6 +235,13 @@ def test_default_sizes():
     assert M.count_parameters(M.build_model("mlp", 27, 16, generator=gen())) == 11_897
     assert M.count_parameters(M.build_model("wavenet", 27, 16, generator=gen())) == 76_579
     assert M.count_parameters(M.build_model("bigram", 27, 16, generator=gen())) == 27 * 27
+
+
+def test_bigram_starts_uniform_and_draws_nothing():
+    g = gen(1)
+    model = M.build_model("bigram", 27, 16, generator=g)
+    assert torch.equal(model.core.W, torch.zeros(27, 27))
+    assert torch.equal(g.get_state(), gen(1).get_state())
 
 
 @pytest.mark.parametrize("type", M.TYPES)

@@ -1,5 +1,5 @@
-"""The makemore appendix: each model type as the command line trains it,
-and one session of the command line itself."""
+"""The makemore appendix: each model type trained as makemore.py trains its
+models, and one session of the command line itself."""
 
 import contextlib
 import io
@@ -13,31 +13,31 @@ from zerohero.experiments import Experiment
 from zerohero.makemore import cli, models
 from zerohero.makemore.words import load_names
 
-COMPARE_STEPS = 4000
+STEPS = 5000
 
 
-def compare(type="transformer", max_steps=COMPARE_STEPS, batch_size=32,
-            learning_rate=None, seed=42, num_samples=20):
-    """One ``--type`` trained on names.txt with the command line's loop."""
-    data = cli.WordData.from_words(load_names())
-    model = models.build_model(type, len(data.vocab), data.block_size,
-                               generator=torch.Generator().manual_seed(seed))
-    lr = learning_rate or cli.DEFAULT_LR.get(type, 1e-2)
-    result = cli.fit(model, data, max_steps=max_steps, batch_size=batch_size,
-                     learning_rate=lr, seed=seed,
-                     eval_interval=max(1, max_steps // 10))
+def like_makemore_py(type="transformer", max_steps=STEPS, num_samples=20):
+    """One ``--type`` trained on names.txt as makemore.py trains its models
+    (``cli.fit_like_makemore_py``); then its best model samples."""
+    result = cli.fit_like_makemore_py(type, load_names(), max_steps)
+    model, vocab = result["model"], result["vocab"]
     models.load_state_dict(model, result["best"]["state"])
-    g = torch.Generator().manual_seed(seed)
-    samples = [data.vocab.decode(r) for r in
-               models.generate(model, num_samples, data.block_size,
+    g = torch.Generator().manual_seed(cli.MAKEMORE_PY.seed)
+    samples = [vocab.decode(r) for r in
+               models.generate(model, num_samples, result["block_size"],
                                generator=g)]
-    losses = {split: models.evaluate(model, *data.tensors[split])
-              for split in ("train", "val", "test")}
+    sets = {k: set(v) for k, v in result["words"].items()}
+    origins = [next((k for k in ("train", "test") if w in sets[k]), "new")
+               for w in samples]
+    X, Y = cli.encode_words(result["words"]["test"], vocab,
+                            result["block_size"])
     return {"type": type, "n_params": models.count_parameters(model),
-            "learning_rate": lr, "losses": result["losses"],
-            "evals": result["evals"], "best_step": result["best"]["step"],
-            **losses, "samples": samples,
-            "origins": [data.origin(w) for w in samples]}
+            "losses": result["losses"], "evals": result["evals"],
+            "best_step": result["best"]["step"],
+            "train": result["best"]["train"], "test": result["best"]["test"],
+            "test_all_words": models.evaluate(model, X, Y),
+            "samples": samples, "origins": origins,
+            "samples_during": result["samples"]}
 
 
 def cli_demo(type="gru", max_steps=400, learning_rate=0.003, seed=42):
@@ -67,7 +67,7 @@ def cli_demo(type="gru", max_steps=400, learning_rate=0.003, seed=42):
 
 
 EXPERIMENTS = [
-    Experiment(f"makemore_{kind}", compare, dict(type=kind),
+    Experiment(f"makemore_{kind}", like_makemore_py, dict(type=kind),
                data=("names.txt",))
     for kind in models.TYPES
 ] + [

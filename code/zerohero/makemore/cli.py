@@ -8,8 +8,9 @@ items, each marked as a copy of a training line, of a held-out line, or new.
 The models come from ``models.py``; the words, the vocabulary and the 80/10/10
 split from chapter 2's ``words.py``.
 
-The appendix's comparison trains every ``--type`` with ``fit``, the command
-line's loop (``zerohero.experiments.makemore_models``).
+The appendix's comparison trains every ``--type`` with
+``fit_like_makemore_py``: makemore.py's settings, split, evaluation and order
+of random draws (``zerohero.experiments.makemore_models``).
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ class WordData:
 
 
 def make_optimizer(model, learning_rate: float, weight_decay: float = 0.01):
-    """AdamW, as the original makemore (betas 0.9/0.99) (appendix)."""
+    """AdamW with makemore.py's betas (0.9, 0.99), eps and weight decay
+    (appendix)."""
     return torch.optim.AdamW(
         model.parameters(), lr=learning_rate, betas=(0.9, 0.99), eps=1e-8,
         weight_decay=weight_decay,
@@ -282,6 +284,119 @@ def fit(
 
 
 # -----------------------------------------------------------------------------
+# makemore.py's own loop
+
+
+@dataclass(frozen=True)
+class MakemorePy:
+    """The settings of Karpathy's makemore.py (its command line's defaults and
+    its main loop), to train this book's models as it trains its own
+    (appendix)."""
+
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    seed: int = 3407
+    batch_size: int = 32
+    max_test_words: int = 1000  # the test set: 10% of the words, at most this
+    eval_interval: int = 500
+    eval_batch_size: int = 100
+    eval_batches: int = 10  # its loop breaks after batch 10: up to 11 batches
+    sample_interval: int = 200
+    num_samples: int = 10
+
+
+MAKEMORE_PY = MakemorePy()
+
+
+def draw_seed(generator: torch.Generator) -> int:
+    """The seed a DataLoader or a RandomSampler draws from the global
+    generator when it starts (appendix)."""
+    return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
+
+
+def split_like_makemore_py(words, generator, max_test_words=1000):
+    """makemore.py's split (appendix): a random permutation of the words; the
+    last ``min(max_test_words, 10%)`` are the test set, the rest train. No
+    validation set: the test set picks the best checkpoint."""
+    n_test = min(max_test_words, int(len(words) * 0.1))
+    order = torch.randperm(len(words), generator=generator).tolist()
+    return ([words[i] for i in order[:-n_test]],
+            [words[i] for i in order[-n_test:]])
+
+
+@torch.no_grad()
+def evaluate_like_makemore_py(model, X, Y, generator, s=MAKEMORE_PY):
+    """makemore.py's evaluation (appendix): the words in a shuffled order, the
+    mean of the losses of batches of ``s.eval_batch_size``, at most
+    ``s.eval_batches + 1`` of them. The shuffle is a DataLoader's: it draws
+    two seeds from ``generator``."""
+    draw_seed(generator)  # the DataLoader's seed for its workers (it has none)
+    order = torch.randperm(
+        len(X), generator=torch.Generator().manual_seed(draw_seed(generator))
+    )
+    model.eval()
+    losses = []
+    for i, start in enumerate(range(0, len(X), s.eval_batch_size)):
+        ix = order[start : start + s.eval_batch_size]
+        losses.append(model.nll(X[ix], Y[ix]).item())
+        if i >= s.eval_batches:
+            break
+    model.train()
+    return torch.tensor(losses).mean().item()  # float32, as makemore.py
+
+
+def fit_like_makemore_py(type, words, max_steps, s=MAKEMORE_PY) -> dict:
+    """Build a ``type`` model and train it as makemore.py trains (appendix).
+
+    One generator plays the part of makemore.py's global one, seeded with
+    ``s.seed``, and is drawn from in makemore.py's order: the split, the
+    model's initial weights, the two seeds of its training DataLoader (the
+    second seeds the stream of batches), then the shuffles of its evaluations
+    and its samples. AdamW at a constant rate; after step 500, 1000, ... the
+    model is evaluated on train and test words; the best test loss is what
+    makemore.py saves, and so is its model here.
+    """
+    g = torch.Generator().manual_seed(s.seed)
+    train_words, test_words = split_like_makemore_py(
+        words, g, s.max_test_words)
+    vocab = Vocabulary.from_words(words)
+    block_size = max(len(w) for w in words) + 1  # <START> and the longest
+    Xtr, Ytr = encode_words(train_words, vocab, block_size)
+    Xte, Yte = encode_words(test_words, vocab, block_size)
+    model = build_model(type, len(vocab), block_size, generator=g)
+    optimizer = make_optimizer(model, s.learning_rate, s.weight_decay)
+    draw_seed(g)  # the DataLoader's seed for its workers
+    batches = torch.Generator().manual_seed(draw_seed(g))  # its sampler's
+    losses, evals, samples, best = [], [], [], None
+    model.train()
+    for step in range(max_steps):
+        ix = torch.randint(len(Xtr), (s.batch_size,), generator=batches)
+        loss = model.loss(Xtr[ix], Ytr[ix])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step > 0 and step % s.eval_interval == 0:
+            evals.append({
+                "step": step,
+                "train": evaluate_like_makemore_py(model, Xtr, Ytr, g, s),
+                "test": evaluate_like_makemore_py(model, Xte, Yte, g, s),
+            })
+            if best is None or evals[-1]["test"] < best["test"]:
+                best = {**evals[-1], "state": {
+                    k: v.detach().clone()
+                    for k, v in state_dict(model).items()}}
+        if step > 0 and step % s.sample_interval == 0:
+            rows = generate(model, s.num_samples, block_size - 1,
+                            generator=g, stop_early=False)
+            samples.append((step, [vocab.decode(r) for r in rows]))
+    return {"model": model, "vocab": vocab, "block_size": block_size,
+            "words": {"train": train_words, "test": test_words},
+            "losses": torch.tensor(losses), "evals": evals, "best": best,
+            "samples": samples}
+
+
+# -----------------------------------------------------------------------------
 # checkpoints
 
 
@@ -350,6 +465,15 @@ def model_from_checkpoint(ckpt: dict, path: Path):
 # command line
 
 
+DEFAULT_LR = {"transformer": 1e-3}  # the other types: DEFAULT_LR_OTHERS
+DEFAULT_LR_OTHERS = 1e-2
+
+
+def default_learning_rate(type: str) -> float:
+    """The command line's learning rate for a ``--type`` (appendix)."""
+    return DEFAULT_LR.get(type, DEFAULT_LR_OTHERS)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage block
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -394,9 +518,9 @@ def make_parser() -> argparse.ArgumentParser:
         "-l",
         type=float,
         default=None,
-        help="AdamW learning rate (default: 1e-2 for "
-        "bigram/mlp/wavenet/rnn/gru, 1e-3 for transformer); a tenth of it for "
-        "the last quarter of the steps",
+        help=f"AdamW learning rate (default: {DEFAULT_LR_OTHERS:g}, "
+        + ", ".join(f"{v:g} for {k}" for k, v in DEFAULT_LR.items())
+        + "); a tenth of it for the last quarter of the steps",
     )
     p.add_argument(
         "--seed",
@@ -456,9 +580,6 @@ def make_parser() -> argparse.ArgumentParser:
             help=f"model option of {', '.join(types)}",
         )
     return p
-
-
-DEFAULT_LR = {"transformer": 1e-3}
 
 
 def _check_args(args) -> None:
@@ -623,7 +744,7 @@ def _run(args, device, out) -> int:
     lr = (
         args.learning_rate
         or (ckpt or {}).get("learning_rate")
-        or DEFAULT_LR.get(model_type, 1e-2)
+        or default_learning_rate(model_type)
     )
     sizes = "/".join(str(len(data.words[k])) for k in ("train", "val", "test"))
     print(

@@ -12,13 +12,17 @@ every position, scores for the next character. There are two kinds.
 - The *sequence models* written here, in the from-scratch style of
   ``layers.py``: recurrent networks (a plain RNN cell and a GRU cell) that
   carry a hidden state along the word, and a small transformer (decoder-only,
-  as in chapter 7).
+  as in chapter 7). They are makemore.py's models, layer for layer, with its
+  initialisation (``torch.nn``'s), so that with its seed and order of draws
+  they start from its weights.
 
 ``build_model(type, vocab_size, block_size, **options)`` makes any of them;
 ``state_dict`` / ``load_state_dict`` save and restore them (checkpoints).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -31,8 +35,8 @@ from zerohero.makemore.wavenet import build_model as build_wavenet
 TYPES = ("bigram", "mlp", "wavenet", "rnn", "gru", "transformer")
 
 # Per type: the options it takes and their defaults. Context models follow
-# their chapters, the sequence models follow the original makemore (n_embd 64,
-# n_embd2 64, 4 layers, 4 heads).
+# their chapters, the sequence models makemore.py (n_embd 64, n_embd2 64,
+# 4 layers, 4 heads).
 OPTIONS = {
     "bigram": {},
     "mlp": {"context": 3, "n_embd": 10, "n_hidden": 200},
@@ -219,53 +223,74 @@ class ContextModel(CharModel):
         return F.cross_entropy(logits, Y[keep], reduction=reduction)
 
 
+class TorchLinear(Linear):
+    """A ``Linear`` initialised as ``torch.nn.Linear`` initialises, as in
+    makemore.py (appendix): weight and bias from U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)). The weight is drawn in torch's (fan_out, fan_in) layout
+    and stored transposed, so one generator gives torch's numbers."""
+
+    def __init__(self, fan_in, fan_out, bias=True, generator=None):
+        weight = torch.empty(fan_out, fan_in)
+        torch.nn.init.kaiming_uniform_(weight, a=math.sqrt(5),
+                                       generator=generator)
+        self.weight = weight.T.contiguous()
+        self.bias = None
+        if bias:
+            bound = 1 / math.sqrt(fan_in)
+            self.bias = torch.empty(fan_out).uniform_(-bound, bound,
+                                                      generator=generator)
+
+
 class RNNCell(Module):
-    """h' = tanh(x W_xh + b_xh + h W_hh + b_hh), torch.nn.RNNCell's formula
-    (appendix)."""
+    """h' = tanh([x, h] W + b): one layer reads the input and the state side
+    by side (appendix; makemore.py's cell)."""
 
     def __init__(self, n_in: int, n_hidden: int, generator=None):
-        self.x2h = Linear(n_in, n_hidden, generator=generator)
-        self.h2h = Linear(n_hidden, n_hidden, generator=generator)
+        self.xh_to_h = TorchLinear(n_in + n_hidden, n_hidden,
+                                   generator=generator)
 
     def __call__(self, x, h):
-        return torch.tanh(self.x2h(x) + self.h2h(h))
+        return torch.tanh(self.xh_to_h(torch.cat([x, h], dim=1)))
 
     def children(self):
-        return [self.x2h, self.h2h]
+        return [self.xh_to_h]
 
     def parameters(self):
-        return self.x2h.parameters() + self.h2h.parameters()
+        return self.xh_to_h.parameters()
 
 
 class GRUCell(Module):
-    """Gated recurrent unit (Cho et al. 2014), torch.nn.GRUCell's formula
+    """Gated recurrent unit (Cho et al. 2014) as makemore.py writes it
     (appendix).
 
     The plain RNN rewrites its whole state at every step, so gradients through
-    many steps vanish or explode. The GRU's update gate ``z`` lets a unit keep
-    its value (z=1) and pass the gradient along unchanged; the reset gate ``r``
-    decides how much of the past enters the candidate state ``n``.
+    many steps vanish or explode. The reset gate ``r`` decides how much of the
+    old state enters the candidate ``hbar``; the update gate ``z`` blends the
+    old state and the candidate per unit, so a unit with z = 0 keeps its value
+    and passes its gradient along unchanged.
     """
 
     def __init__(self, n_in: int, n_hidden: int, generator=None):
-        # One Linear each for the input and the state, computing the r, z, n
-        # parts together.
-        self.x2h = Linear(n_in, 3 * n_hidden, generator=generator)
-        self.h2h = Linear(n_hidden, 3 * n_hidden, generator=generator)
+        # makemore.py's order, which is the order of the draws
+        self.xh_to_z = TorchLinear(n_in + n_hidden, n_hidden,
+                                   generator=generator)
+        self.xh_to_r = TorchLinear(n_in + n_hidden, n_hidden,
+                                   generator=generator)
+        self.xh_to_hbar = TorchLinear(n_in + n_hidden, n_hidden,
+                                      generator=generator)
 
     def __call__(self, x, h):
-        xr, xz, xn = self.x2h(x).chunk(3, dim=-1)
-        hr, hz, hn = self.h2h(h).chunk(3, dim=-1)
-        r = torch.sigmoid(xr + hr)
-        z = torch.sigmoid(xz + hz)
-        n = torch.tanh(xn + r * hn)
-        return (1 - z) * n + z * h
+        xh = torch.cat([x, h], dim=1)
+        r = torch.sigmoid(self.xh_to_r(xh))
+        hbar = torch.tanh(self.xh_to_hbar(torch.cat([x, r * h], dim=1)))
+        z = torch.sigmoid(self.xh_to_z(xh))
+        return (1 - z) * h + z * hbar
 
     def children(self):
-        return [self.x2h, self.h2h]
+        return [self.xh_to_z, self.xh_to_r, self.xh_to_hbar]
 
     def parameters(self):
-        return self.x2h.parameters() + self.h2h.parameters()
+        return [p for c in self.children() for p in c.parameters()]
 
 
 class RecurrentModel(CharModel):
@@ -283,10 +308,10 @@ class RecurrentModel(CharModel):
         generator=None,
     ):
         self.vocab_size = vocab_size
-        self.wte = Embedding(vocab_size, n_embd, generator=generator)
         self.start = torch.zeros(1, n_hidden)
+        self.wte = Embedding(vocab_size, n_embd, generator=generator)
         self.cell = self.CELLS[cell](n_embd, n_hidden, generator=generator)
-        self.lm_head = Linear(n_hidden, vocab_size, generator=generator)
+        self.lm_head = TorchLinear(n_hidden, vocab_size, generator=generator)
 
     def __call__(self, idx):
         self.check_input(idx)
@@ -361,8 +386,8 @@ class CausalSelfAttention(Module):
                 f"n_embd ({n_embd}) must be a multiple of n_head ({n_head})"
             )
         self.n_head = n_head
-        self.qkv = Linear(n_embd, 3 * n_embd, generator=generator)
-        self.proj = Linear(n_embd, n_embd, generator=generator)
+        self.qkv = TorchLinear(n_embd, 3 * n_embd, generator=generator)
+        self.proj = TorchLinear(n_embd, n_embd, generator=generator)
 
     def __call__(self, x):
         B, T, C = x.shape
@@ -395,9 +420,9 @@ class Block(Module):
     def __init__(self, n_embd: int, n_head: int, generator=None):
         self.ln1, self.ln2 = LayerNorm(n_embd), LayerNorm(n_embd)
         self.attn = CausalSelfAttention(n_embd, n_head, generator)
-        self.fc = Linear(n_embd, 4 * n_embd, generator=generator)
+        self.fc = TorchLinear(n_embd, 4 * n_embd, generator=generator)
         self.gelu = GELU()
-        self.proj = Linear(4 * n_embd, n_embd, generator=generator)
+        self.proj = TorchLinear(4 * n_embd, n_embd, generator=generator)
 
     def __call__(self, x):
         x = x + self.attn(self.ln1(x))
@@ -415,9 +440,9 @@ class Transformer(CharModel):
     builds GPT).
 
     Token plus position embeddings, ``n_layer`` blocks, a final LayerNorm and a
-    linear read-out. The projections that write into the residual stream start
-    scaled by 1/sqrt(2 n_layer), so the stream's variance does not grow with
-    depth (GPT-2's initialisation).
+    linear read-out without bias; ``torch.nn``'s initialisation, as in
+    makemore.py (GPT-2 also scales down the projections into the residual
+    stream, which makemore.py leaves out).
     """
 
     def __init__(
@@ -434,11 +459,8 @@ class Transformer(CharModel):
         self.wpe = Embedding(block_size, n_embd, generator=generator)
         self.blocks = [Block(n_embd, n_head, generator) for _ in range(n_layer)]
         self.ln_f = LayerNorm(n_embd)
-        self.lm_head = Linear(n_embd, vocab_size, generator=generator)
-        with torch.no_grad():
-            for block in self.blocks:
-                block.attn.proj.weight *= (2 * n_layer) ** -0.5
-                block.proj.weight *= (2 * n_layer) ** -0.5
+        self.lm_head = TorchLinear(n_embd, vocab_size, bias=False,
+                                   generator=generator)
 
     def __call__(self, idx):
         self.check_input(idx)
@@ -495,9 +517,12 @@ def build_model(
 
     opts = model_options(type, **options)
     if type == "bigram":
-        model = ContextModel(
-            NeuralBigram(vocab_size, generator, inputs="index"), 1, vocab_size
-        )
+        # the table starts at zero, uniform predictions, as makemore.py's
+        # does; a scratch generator, since makemore.py draws nothing for it
+        core = NeuralBigram(vocab_size, torch.Generator(), inputs="index")
+        with torch.no_grad():
+            core.W.zero_()
+        model = ContextModel(core, 1, vocab_size)
     elif type == "mlp":
         model = ContextModel(
             _mlp_core(vocab_size, generator=generator, **opts),
@@ -529,9 +554,6 @@ def build_model(
             opts["n_head"],
             generator,
         )
-    if type in ("rnn", "gru", "transformer"):
-        with torch.no_grad():  # near-uniform first predictions (chapter 4)
-            model.lm_head.weight *= 0.1
     for p in model.parameters():
         p.requires_grad_(True)
     model.config = {
@@ -586,6 +608,7 @@ def generate(
     top_k: int | None = None,
     generator=None,
     device="cpu",
+    stop_early: bool = True,
 ) -> list[list[int]]:
     """Sample ``n`` sequences of at most ``steps`` characters, all at once
     (appendix).
@@ -593,7 +616,8 @@ def generate(
     Each starts from the boundary token; each step feeds the last
     ``block_size`` tokens, keeps the ``top_k`` most likely next characters (all
     if ``None``), divides the logits by ``temperature`` and draws. A sequence
-    ends at its first boundary token.
+    ends at its first boundary token; ``stop_early`` stops drawing when all
+    have ended (makemore.py always draws ``steps`` times).
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
@@ -606,7 +630,7 @@ def generate(
         cond = idx if model.block_size is None else idx[:, -model.block_size :]
         nxt = sample_next(model(cond)[:, -1, :], temperature, top_k, generator)
         idx = torch.cat([idx, nxt], dim=1)
-        if (idx[:, 1:] == 0).any(dim=1).all():
+        if stop_early and (idx[:, 1:] == 0).any(dim=1).all():
             break
     model.train(was_training)
     out = []
