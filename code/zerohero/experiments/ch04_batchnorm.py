@@ -61,11 +61,11 @@ def release(model):
 
 
 def deep(steps=1001, batch_size=32, n_embd=10, n_hidden=100, block_size=3,
-         gain=1.0, last_scale=0.1, batchnorm=True, seed=bn.SEED):
+         gain=1.0, last_scale=0.1, batchnorm=True, lr=0.1, seed=bn.SEED):
     """The deep network, trained as the lecture did for its figures.
 
     The lecture's loop stops with ``if i >= 1000: break`` after the update
-    of step 1000: 1001 steps.
+    of step 1000: 1001 steps, all of them at the learning rate ``lr``.
     """
     splits = make_splits(load_names(), block_size)
     g = torch.Generator().manual_seed(seed)
@@ -73,7 +73,7 @@ def deep(steps=1001, batch_size=32, n_embd=10, n_hidden=100, block_size=3,
                        batchnorm=batchnorm, gain=gain, last_scale=last_scale,
                        generator=g)
     history = bn.train(model, *splits.train, steps=steps, generator=g,
-                       batch_size=batch_size, lr=step_decay(at=150_000),
+                       batch_size=batch_size, lr=step_decay(lr, at=150_000),
                        track_updates=True, retain_grads=True)
     snapshot = layer_snapshot(model)  # before split_loss overwrites .out
     params = model.parameters()
@@ -113,11 +113,25 @@ def zero_init(steps=20_000, batch_size=32, n_embd=10, n_hidden=200,
     }
 
 
+# Gains tried on the deep network with BatchNorm (ch04-deep is gain 1).
+DEEP_GAINS = {"0.2": 0.2, "5over3": 5 / 3, "3": 3.0}
+PLAIN_LRS = (0.1, 0.001)
+
 EXPERIMENTS = [
     Experiment(f"ch04-{variant.replace('_', '-')}", loss_log_row,
                dict(variant=variant), data=NAMES)
     for variant in ("fix_softmax", "fix_tanh", "kaiming", "batchnorm")
 ] + [
     Experiment("ch04-deep", deep, data=NAMES),
+] + [
+    # With BatchNorm the forward pass ignores the gain, the updates do not.
+    Experiment(f"ch04-deep-gain-{name}", deep, dict(gain=gain), data=NAMES)
+    for name, gain in DEEP_GAINS.items()
+] + [
+    # The plain tanh network (gain 5/3) at a good and a far too low rate.
+    Experiment(f"ch04-deep-plain-lr-{lr}", deep,
+               dict(batchnorm=False, gain=5 / 3, lr=lr), data=NAMES)
+    for lr in PLAIN_LRS
+] + [
     Experiment("ch04-zero-init", zero_init, data=NAMES),
 ]

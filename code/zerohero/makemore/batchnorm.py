@@ -155,10 +155,11 @@ class DeepMLP(Module):
     """Embedding + 5 x (Linear -> BatchNorm1d -> Tanh) + Linear -> BatchNorm1d.
 
     Without ``batchnorm`` it is the lecture's plain deep tanh network
-    (Linear layers with bias). ``gain`` multiplies every Linear weight but
-    the last one's (5/3 for tanh, 1 once BatchNorm is there);
-    ``last_scale`` makes the first predictions unconfident: it scales the
-    last BatchNorm's gamma, or the last Linear's weight without BatchNorm.
+    (Linear layers with bias). ``gain`` multiplies the Linear weights (5/3
+    for tanh; the lecture keeps 1 with BatchNorm); ``last_scale`` makes the
+    first predictions unconfident. With BatchNorm it scales the last
+    BatchNorm's gamma and the gain reaches every Linear layer; without, it
+    scales the last Linear's weight instead of the gain.
     """
 
     def __init__(self, vocab_size=27, block_size=3, n_embd=10, n_hidden=100,
