@@ -67,6 +67,29 @@ def test_chapter_2_exercises(ch2):
     nn_loss = ledger.lecture(ledger.BIGRAMS, "nn_loss")
     assert ch2["e4_loss"] == pytest.approx(nn_loss, abs=1e-4)
     assert ch2["e5_loss"] == pytest.approx(nn_loss, abs=1e-4)
+    # E02's words: the bigram's dev and test barely differ from its train loss, the
+    # trigram's gap is larger; E03: the tuned smoothing beats +1 on test too.
+    gap2 = ch2["e2_2gram_dev"] - ch2["e2_2gram_train"]
+    gap3 = ch2["e2_3gram_dev"] - ch2["e2_3gram_train"]
+    assert abs(gap2) < 0.02 and abs(ch2["e2_2gram_test"] - ch2["e2_2gram_train"]) < 0.02
+    assert gap3 > gap2
+    assert ch2["e3_test"] < ch2["e2_3gram_test"]
+    # E06: the maximum-likelihood chain's expected length is the names' mean length
+    # (a known answer, derived in the solution); smoothing moves it.
+    assert ch2["e6_raw_mean"] == pytest.approx(ch2["e6_data_mean"], abs=1e-9)
+    assert abs(ch2["e6_smoothed_mean"] - ch2["e6_data_mean"]) > 1e-3
+
+
+def test_chapter_2_loops_and_sentences(ch2):
+    # The random network is worse than uniform, as the page says.
+    assert ch2["emma_loss"] > ch2["log27"] == pytest.approx(math.log(27))
+    # The float32 loop and the float64 mean differ, but only in the 4th-5th digit.
+    assert 0 < ch2["nll_loop_vs_exact"] < 1e-3
+    assert 0 <= ch2["nn_same_names"] <= 10
+    # The stale numbers the notebook printed are shown, and are not ours.
+    assert ch2["nb_loglik_stale"] == ledger.printed(ledger.BIGRAMS, "nb_loglik_stale")
+    assert ch2["nb_loglik_stale"] != ch2["loglik_raw"]
+    assert ch2["nb_descent_loss"] != ch2["nn_loss"]
 
 
 @pytest.mark.parametrize("key", MLP)
@@ -76,8 +99,13 @@ def test_chapter_3_reproduces_the_lecture(ch3, key):
 
 
 def test_chapter_3_split_and_model_sizes(ch3):
-    assert ch3["lr_finder_params"] == 3481
-    assert ch3["emb2_params"] == 10281
+    assert ch3["lr_finder_params"] == ch3["h100_params"] == 3481
+    assert ch3["h300_params"] == 10281
+    assert ch3["emb10_params"] == ch3["n_params"]
+    # part 2's notebook printed other split sizes (four shuffles): shown, and not ours
+    printed = ledger.printed(ledger.MLP, "part2_splits")
+    assert [ch3[f"part2_n_{s}"] for s in ("train", "val", "test")] == list(printed)
+    assert list(printed) != [ch3["n_train"], ch3["n_val"], ch3["n_test"]]
     assert ch3["n_examples"] == 228146
     assert ch3["n_contexts"] == 19_683  # 27 x 27 x 27 contexts of three characters
 
@@ -89,12 +117,25 @@ def test_chapter_3_shows_the_cached_final_model(trained, ch3):
     assert ch3["dev_loss"] < ch3["bigram_dev"]
 
 
+def test_chapter_3_hidden_layer_then_embedding_story(ch3):
+    # The page's sentences: 100 -> 300 hidden units helps a little, 2 -> 10 dimensions of
+    # embedding helps more; the small network underfits (train and dev close), the
+    # 10-dimensional one is the first whose train loss pulls away from dev.
+    assert 0 < ch3["gain_hidden"] < ch3["gain_emb"]
+    assert ch3["gain_hidden"] == pytest.approx(ch3["h100_dev"] - ch3["h300_dev"])
+    assert abs(ch3["h100_gap"]) < 0.01
+    assert ch3["emb10_gap"] > max(ch3["h300_gap"], ch3["h100_gap"])
+    # The final model: a small positive gap, so "not yet overfitting much".
+    assert 0 < ch3["final_gap"] < 0.1
+
+
 def test_chapter_3_overfits_one_batch_to_the_floor(ch3):
     assert ch3["overfit_floor"] - 1e-4 <= ch3["overfit_loss"] <= ch3["overfit_floor"] + 0.02
 
 
 def test_chapter_3_exercises(ch3):
     assert ch3["e1_dev"] < 2.2                                    # E01
+    assert ch3["e1_dev"] < ch3["dev_loss"]
     assert ch3["e2_uniform"] == pytest.approx(math.log(27))      # E02: -log(1/27)
     assert ch3["e2_calibrated_init"] == pytest.approx(ch3["e2_uniform"], abs=0.05)
     assert ch3["e2_lecture_init"] > 10
@@ -102,9 +143,10 @@ def test_chapter_3_exercises(ch3):
     assert ch3["e3_params"] == ch3["e1_params"] + 4 * 10 * 27     # E03: direct connections
 
 
-@pytest.mark.parametrize("chapter, figures", [("02_bigrams", 3), ("03_mlp", 3)])
+@pytest.mark.parametrize("chapter, figures", [("02_bigrams", 5), ("03_mlp", 4)])
 def test_chapters_draw_their_figures(executed, chapter, figures):
-    # Heatmap, loss curve, smoothing sweep; lr finder, embedding scatter, loss curve.
+    # Heatmap, one-hot inputs, loss curve, smoothing sweep, name lengths; Bengio et al.'s
+    # network, lr finder, embedding scatter, loss curve.
     images = [out for cell in executed(chapter).cells for out in cell.get("outputs", [])
               if "image/png" in out.get("data", {})]
     assert len(images) >= figures
