@@ -212,6 +212,7 @@ def format_value(value, digits: int = 4) -> str:
 
 MICROGRAD, BIGRAMS, MLP, GPT = "01_micrograd", "02_bigrams", "03_mlp", "07_gpt"
 TOKENIZER, GPT2 = "08_tokenizer", "09_gpt2"
+MAKEMORE = "makemore_models"
 BATCHNORM, NINJA, WAVENET = "04_batchnorm", "05_backprop_ninja", "06_wavenet"
 WAVENET_LOG = ("the performance log's earlier rows were printed with three decimals from runs "
                "the notebook's final code no longer reproduces")
@@ -242,6 +243,11 @@ GPT_SPLIT = ("derived:int(0.9 * len(data)) of the 1,115,394 characters, the spli
 GPT2_COUNT = ("derived:the parameters of GPT-2 (124M) with wte and lm_head tied: 12 layers, "
               "768 channels, 50,257 tokens, 1,024 positions")
 GPT_COLAB = "url:https://colab.research.google.com/drive/1JMLa53HDuA-i7ZBmqV7ZnA3c_fvtXnx-"
+MAKEMORE_PY = ("run:makemore.py -i names.txt --type {} --max-steps 5000 --device cpu "
+               "--num-workers 0 at 988aa59 (karpathy/makemore), this machine, torch "
+               "2.13.0+cpu, one thread")
+MAKEMORE_BEST = "the run's best test loss, the one makemore.py saves its model at"
+MAKEMORE_PARAMS = "makemore.py's 'model #params' line"
 SANITY_RUN = ("run:test_sanity_check of micrograd's test/test_engine.py, its PyTorch side "
               "evaluated on this machine (float64)")
 
@@ -743,6 +749,44 @@ ENTRIES: list[Entry] = [
           note=("said: 'we get a validation loss of 1.48' (a public copy of the video's YouTube"
                 ' transcript); the digits are on screen')),
 
+    # --- the makemore appendix: makemore.py itself, run here with the same settings ---------
+    Entry(MAKEMORE, "bigram: best test loss, 5,000 steps of makemore.py's settings",
+          "test_bigram", 2.516486644744873, digits=4,
+          why="the same zero-initialised table and the same batches (the same order of draws)",
+          source=MAKEMORE_PY.format("bigram"), note=MAKEMORE_BEST),
+    Entry(MAKEMORE, "rnn: best test loss, the same", "test_rnn", 2.1202399730682373,
+          digits=4, why="the same model, torch.nn's initialisation and the same draws",
+          source=MAKEMORE_PY.format("rnn"), note=MAKEMORE_BEST),
+    Entry(MAKEMORE, "gru: best test loss, the same", "test_gru", 2.0862834453582764,
+          digits=4, why="the same model, torch.nn's initialisation and the same draws",
+          source=MAKEMORE_PY.format("gru"), note=MAKEMORE_BEST),
+    Entry(MAKEMORE, "transformer: best test loss, the same", "test_transformer",
+          2.0127506256103516, digits=3,
+          why="the same model and draws; three decimals, since the fourth sits on a rounding "
+              "boundary two float32 steps away",
+          source=MAKEMORE_PY.format("transformer"), note=MAKEMORE_BEST),
+    Entry(MAKEMORE, "mlp: best test loss, the same settings", "test_mlp", 2.0938456058502197,
+          expect="differs",
+          why="another model: the book's MLP is chapter 3's (context 3), makemore.py's has "
+              "context 16 and 64-dimensional embeddings",
+          source=MAKEMORE_PY.format("mlp"), note=MAKEMORE_BEST),
+    Entry(MAKEMORE, "bigram: parameters", "params_bigram", 729,
+          source=MAKEMORE_PY.format("bigram"), note=MAKEMORE_PARAMS),
+    Entry(MAKEMORE, "rnn: parameters", "params_rnn", 11_803,
+          source=MAKEMORE_PY.format("rnn"), note=MAKEMORE_PARAMS),
+    Entry(MAKEMORE, "gru: parameters", "params_gru", 28_315,
+          source=MAKEMORE_PY.format("gru"), note=MAKEMORE_PARAMS),
+    Entry(MAKEMORE, "transformer: parameters (with lm_head)", "params_transformer", 204_544,
+          source=MAKEMORE_PY.format("transformer"),
+          note=MAKEMORE_PARAMS + "; it also prints 0.20M, without lm_head"),
+    Entry(MAKEMORE, "mlp: parameters", "params_mlp", 69_147, expect="differs",
+          why="another model (the book's is chapter 3's MLP)",
+          source=MAKEMORE_PY.format("mlp"), note=MAKEMORE_PARAMS),
+    Entry(MAKEMORE, "test logprob of the default transformer trained until stopped",
+          "readme_test_logprob", 1.92, digits=2, expect="differs",
+          why="quoted from makemore's README, not reproduced: the book trains 5,000 steps",
+          source="file:makemore:README.md#L44", note="'test logprob of ~1.92'"),
+
     # --- chapter 8: the tokenizer (minbpe's README and tests) -------------------------------
     Entry(TOKENIZER, "Wikipedia's aaabdaaabac after 3 merges: ids", "wiki_ids",
           "[258, 100, 258, 97, 99]",
@@ -857,6 +901,8 @@ PRINTED: dict[tuple[str, str], object] = {
         "kaiming": (2.0376641750335693, 2.106989622116089),
         "batchnorm": (2.0674145221710205, 2.1056840419769287),
     },
+    # the BatchNorm row as the loss log wrote it (an earlier run of the BatchNorm cell)
+    (BATCHNORM, "loss_log_written_batchnorm"): (2.0668270587921143, 2.104844808578491),
     (BATCHNORM, "deep"): (2.4002976417541504, 2.3982467651367188),
     # the deep network's statistics after 1,000 steps: tanh layers (layer, mean, std,
     # % saturated), their gradients' std, and the 2-D weights (shape, grad std,
@@ -914,6 +960,7 @@ PRINTED_SOURCES: dict[tuple[str, str], str | tuple[str, ...]] = {
     (MICROGRAD, "exercise_softmax_grad"):
         "url:https://colab.research.google.com/drive/1FPTx1RXtBfc4MaTkf7viZZD4U2F9gtKN",
     (BATCHNORM, "loss_log"): (f"{PART3}#11:md", f"{PART3}#10"),
+    (BATCHNORM, "loss_log_written_batchnorm"): f"{PART3}#11:md",
     (BATCHNORM, "deep"): f"{PART3}#19",
     (BATCHNORM, "deep_tanh"): f"{PART3}#15",
     (BATCHNORM, "deep_grad_std"): f"{PART3}#16",
