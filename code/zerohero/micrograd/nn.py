@@ -36,8 +36,7 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x):
-        # w * x + b, summed onto b as in the lecture: b + w0*x0 + w1*x1 + ...,
-        # the same additions in the same order, so the same rounding
+        # w * x + b, summed onto b as in the lecture: b + w0*x0 + w1*x1 + ...
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         if self.nonlin == "tanh":
             return act.tanh()
