@@ -234,3 +234,16 @@ def test_direct_connections_run_is_the_tuned_run_plus_w3(trained):
     assert plain["n_params"] == 13897  # 27*10 + 40*200 + 200 + 200*27 + 27
     assert direct["n_params"] == plain["n_params"] + 40 * 27
     assert direct["config"]["direct"] and not plain["config"]["direct"]
+
+
+def test_hidden_then_embedding_runs_share_one_budget(trained):
+    # Chapter 3's story: at one budget of steps, a larger hidden layer, then larger embeddings.
+    results = [trained(n) for n in ("mlp_h100", "mlp_emb2", "mlp_emb10")]
+    sizes = [(r["config"]["n_embd"], r["config"]["n_hidden"]) for r in results]
+    assert sizes == [(2, 100), (2, 300), (10, 200)]
+    assert [r["n_params"] for r in results] == [3481, 10281, 11897]
+    assert all(len(r["losses"]) == 50_000 for r in results)
+    h100, h300, emb10 = (r["val"] for r in results)
+    assert emb10 < h300 < h100
+    assert h100 - h300 < h300 - emb10       # the embeddings were the bottleneck
+    assert trained("mlp")["val"] < emb10     # four times the steps, better again
