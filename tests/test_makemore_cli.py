@@ -295,6 +295,29 @@ def test_comparison_runs_share_split_and_budget(compare):
         assert len(r["samples"]) == 20
 
 
+@pytest.mark.parametrize("type", TYPES)
+def test_runs_give_makemore_pys_numbers(compare, type):
+    # makemore.py's own runs on this machine, as the ledger's rows hold them
+    from zerohero.build import ledger
+    checked = 0
+    for key, ours in ((f"test_{type}", compare[type]["test"]),
+                      (f"params_{type}", compare[type]["n_params"])):
+        try:
+            ledger.entry("makemore_models", key)
+        except KeyError:
+            continue
+        ledger.check("makemore_models", key, ours)
+        checked += 1
+    if not checked:
+        pytest.skip(f"the ledger has no makemore_models row for {type} yet")
+
+
+def test_mean_of_batch_means_is_close_to_the_whole_test_set(compare):
+    # exercise E02: makemore.py's measure against the loss over all 1,000 words
+    for r in compare.values():
+        assert abs(r["test"] - r["test_all_words"]) < 0.005
+
+
 def test_comparison_bigram_cannot_beat_counting(compare, names):
     # The counts of chapter 2 maximise the training likelihood among all bigram
     # models; on the test words they are the bigram's best guess too.
