@@ -23,8 +23,49 @@ CHAPTERS = ["05_backprop_ninja"]
 NINJA = "05_backprop_ninja"
 
 
+def literalincludes(chapter):
+    """(path, options) of every literalinclude of a chapter, read with
+    Sphinx's own reader: the lines it shows."""
+    from sphinx.config import Config
+    from sphinx.directives.code import LiteralIncludeReader
+
+    md = BOOK / f"{chapter}.md"
+    blocks = re.findall(r"```\{literalinclude\} (\S+)\n((?::[\w-]+:.*\n)*)```",
+                        md.read_text(encoding="utf-8"))
+    for path, block in blocks:
+        options = {}
+        for line in block.splitlines():
+            key, value = re.match(r":([\w-]+):\s*(.*)", line).groups()
+            value = value.strip()
+            if len(value) > 1 and value[0] == value[-1] == '"':
+                value = value[1:-1]  # YAML quotes, as MyST reads them
+            options[key] = value or None
+        reader = LiteralIncludeReader(str((md.parent / path).resolve()),
+                                      options, Config({}, {}))
+        yield options, reader.read()[0]
 
 
+@pytest.mark.unit
+def test_each_step_of_exercise_1_shows_its_lines():
+    # The backward pass is shown step by step, as slices of the function
+    # that ran: each slice must exist, and together they are all of it.
+    shown = {}
+    for options, text in literalincludes(NINJA):
+        assert max(map(len, text.splitlines())) <= 80, options
+        if options.get("pyobject") == "backward":
+            assert "start-at" in options, "the backward pass shown in slices"
+            shown[options["start-at"]] = text
+    import inspect
+    body = inspect.getsource(mb.backward)
+    for text in shown.values():
+        for line in text.splitlines():
+            assert line.strip() in body
+    statements = [line.strip() for line in body.splitlines()
+                  if line.strip().startswith(("d", "argmax"))
+                  and not line.strip().startswith("def ")]
+    in_slices = {line.strip() for text in shown.values()
+                 for line in text.splitlines()}
+    assert [s for s in statements if s not in in_slices] == []
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -57,6 +98,15 @@ def test_chapter5_gradients(glue):
     assert v["e5_diff"] < 1e-12  # float64: only rounding
     assert v["n_params_small"] == 4137  # 27*10 + 30*64 + 64 + 64*27 + 27 + 128
     ledger.check(NINJA, "n_params", v["n_params"])
+    assert v["lecture_n_exact"] == ledger.lecture(NINJA, "n_exact")
+    # the sentences about the one-line gradients: approximate, as the
+    # lecture's, and the verdict on exactness generated from the result
+    assert v["ce_approximate"] and v["bn_approximate"]
+    assert v["ce_verdict"].startswith("bit-exact" if v["ce_exact"] else "not")
+    assert v["n_step_ok"] == v["n_step"] == 7  # the seven parameters
+    # zero in exact arithmetic: only float32 rounding is left
+    assert v["dlogit_maxes"] < 1e-6 and v["db1_max"] < 1e-6
+    assert v["ce_row_sum"] < 1e-6
 
 
 def test_chapter5_training(glue):

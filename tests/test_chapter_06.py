@@ -72,6 +72,7 @@ def test_performance_log_ranks_as_the_lectures(ch6):
 
 
 def test_batchnorm_bug_and_fix(ch6):
+    assert ch6["untrained_bug_shape"] == "(1, 4, 68)"  # chapter 4's class
     assert ch6["bug_shape"] == "(1, 4, 68)"  # per-position statistics
     assert ch6["fixed_shape"] == "(1, 1, 68)"  # one per channel
     assert ch6["bn_torch_diff"] < 1e-4  # float32 rounding of two formulas
@@ -83,6 +84,38 @@ def test_the_tree_is_a_convolution(ch6):
     assert ch6["conv1d_diff"] < 1e-4
     assert ch6["n_nodes_separate"] == 8 * (4 + 2 + 1)
     assert ch6["n_nodes_conv"] == 14 + 12 + 8  # 15 positions: 14 pairs, then 12, then 8
+
+
+def test_comparisons_are_the_numbers(ch6):
+    # the sentences comparing runs are generated; check the generator
+    def than(a, b):
+        a, b = round(a, 4), round(b, 4)
+        return "lower than" if a < b else "higher than" if a > b else "equal to"
+
+    for key, i, j in [("ctx", 2, 1), ("bug", 3, 2), ("fix", 4, 2),
+                      ("fixbug", 4, 3), ("scaled", 5, 4)]:
+        assert ch6[f"{key}_than"] == than(ch6[f"val_{i}"], ch6[f"val_{j}"])
+        assert ch6[f"lecture_{key}_than"] == than(ch6[f"lecture_val_{i}"],
+                                                  ch6[f"lecture_val_{j}"])
+    assert ch6["tree_gap"] == pytest.approx(max(
+        abs(ch6["val_3"] - ch6["val_2"]), abs(ch6["val_4"] - ch6["val_2"])))
+
+
+def test_which_trees_share_nodes(ch6):
+    # by hand: level-l nodes of one tree are 2**l apart (8 inputs, then
+    # 4, 2, 1 fused nodes); a shift by s shares them only if 2**l divides s
+    assert [ch6[f"shared_1_{lv}"] for lv in range(4)] == [7, 0, 0, 0]
+    assert [ch6[f"shared_2_{lv}"] for lv in range(4)] == [6, 3, 0, 0]
+    assert [ch6[f"shared_4_{lv}"] for lv in range(4)] == [4, 2, 1, 0]
+
+
+@pytest.mark.unit
+def test_listings_resolve_and_fit():
+    from test_chapter_05 import literalincludes
+
+    for options, text in literalincludes(WAVENET):
+        assert text.strip(), options
+        assert max(map(len, text.splitlines())) <= 80, options
 
 
 def test_exercises(ch6):

@@ -156,44 +156,60 @@ def backward(p: Params, f: dict, Xb: torch.Tensor, Yb: torch.Tensor,
     in the shape (n_hidden,) instead of (1, n_hidden).
     """
     n = _check_batch(p, Xb, Yb)
-    # cross entropy
+    # loss: the mean picks one logprob per row, each weighted 1/n
     dlogprobs = torch.zeros_like(f["logprobs"])
     dlogprobs[range(n), Yb] = -1.0 / n
+    # logprobs: d/dp log p = 1/p
     dprobs = (1.0 / f["probs"]) * dlogprobs
+    # probs: counts_sum_inv is broadcast along the row, so its
+    # gradient sums along the row
     dcounts_sum_inv = (f["counts"] * dprobs).sum(1, keepdim=True)
     dcounts = f["counts_sum_inv"] * dprobs
+    # counts_sum_inv: d/dx x**-1 = -x**-2
     dcounts_sum = (-f["counts_sum"] ** -2) * dcounts_sum_inv
+    # counts_sum: a sum hands its gradient to every term; counts is
+    # used twice, so the two gradients add
     dcounts += torch.ones_like(f["counts"]) * dcounts_sum
+    # counts: exp is its own derivative
     dnorm_logits = f["counts"] * dcounts
+    # norm_logits: logits passes through, the broadcast max sums
     dlogits = dnorm_logits.clone()
     dlogit_maxes = (-dnorm_logits).sum(1, keepdim=True)
+    # logit_maxes: only the maximum of each row gets a gradient
     argmax = f["logits"].max(1).indices
     dlogits += F.one_hot(argmax, num_classes=f["logits"].shape[1]) \
         * dlogit_maxes
-    # Linear layer 2
+    # Linear layer 2: the shapes decide where the transposes go
     dh = dlogits @ p.W2.T
     dW2 = f["h"].T @ dlogits
     db2 = dlogits.sum(0)
     # tanh: 1 - h**2, rounded once as PyTorch's kernel rounds it
     dhpreact = one_minus_square(f["h"]) * dh
-    # BatchNorm layer
+    # BatchNorm gain and bias: broadcast over the batch, so summed
     dbngain = (f["bnraw"] * dhpreact).sum(0, keepdim=True)
     dbnraw = p.bngain * dhpreact
     dbnbias = dhpreact.sum(0, keepdim=True)
+    # bnraw: a product; bnvar_inv is broadcast over the batch
     dbndiff = f["bnvar_inv"] * dbnraw
     dbnvar_inv = (f["bndiff"] * dbnraw).sum(0, keepdim=True)
+    # bnvar_inv: d/dx (x + eps)**-0.5 = -0.5 (x + eps)**-1.5
     dbnvar = (-0.5 * (f["bnvar"] + EPS) ** -1.5) * dbnvar_inv
+    # bnvar: the sum over the batch becomes a broadcast
     dbndiff2 = (1.0 / (n - 1)) * torch.ones_like(f["bndiff2"]) * dbnvar
+    # bndiff2: d/dx x**2 = 2x; bndiff's second use adds
     dbndiff += (2 * f["bndiff"]) * dbndiff2
+    # bndiff: hprebn passes through, the broadcast mean sums
     dhprebn = dbndiff.clone()
     dbnmeani = (-dbndiff).sum(0, keepdim=keepdim_fix)
+    # bnmeani: the mean hands 1/n of its gradient to every term
     dhprebn += 1.0 / n * (torch.ones_like(f["hprebn"]) * dbnmeani)
-    # Linear layer 1
+    # Linear layer 1: as layer 2
     dembcat = dhprebn @ p.W1.T
     dW1 = f["embcat"].T @ dhprebn
     db1 = dhprebn.sum(0)
-    # embedding: each row of C collects the gradients of every use
+    # embcat: a view only rearranges, so the gradient is viewed back
     demb = dembcat.view(f["emb"].shape)
+    # emb: each row of C collects the gradients of every use
     dC = embedding_backward(demb, Xb, p.C.shape[0])
     return dict(logprobs=dlogprobs, probs=dprobs,
                 counts_sum_inv=dcounts_sum_inv, counts_sum=dcounts_sum,
