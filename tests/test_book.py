@@ -210,3 +210,19 @@ def test_chapter_has_figures(chapter, built_book):
     assert images, f"{chapter} shows no figure"
     for src in images:
         assert (built_book / "html" / "book" / src).resolve().exists(), src
+
+
+@pytest.mark.parametrize("chapter", LECTURE_CHAPTERS)
+def test_video_links_open_at_their_moment(chapter, built_book):
+    """Every ``watch?v=...&t=...`` link of the page reaches the browser with its
+    time: the HTML holds ``&amp;t=`` (one escape), never ``&amp;amp;t=``, which
+    a browser reads as a parameter named ``amp;t`` and plays from 0:00."""
+    page = (built_book / "html" / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="(https://www\.youtube\.com/watch\?[^"]*)"', page)
+    source = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    timed = re.findall(r"youtube\.com/watch\?v=[\w-]+&t=\d+s", source)
+    assert len([h for h in hrefs if "t=" in h]) >= len(timed)
+    for href in hrefs:
+        assert "&amp;amp;" not in href, f"{chapter}: {href} is escaped twice"
+        if "t=" in href:
+            assert re.search(r"\?v=[\w-]+&amp;t=\d+s$", href), href

@@ -203,7 +203,22 @@ class FillLedger(SphinxPostTransform):
             node.replace_self(replacement)
 
 
+def unescape_link_ampersands(app, doctree):
+    """Repair external links whose URL has more than one query parameter.
+
+    MyST-Parser 3 stores the ``&`` of a link's URL as ``&amp;`` and the HTML
+    writer escapes it once more, so ``watch?v=ID&t=488s`` would reach the
+    browser as ``watch?v=ID&amp;t=488s`` and open the video at 0:00
+    (executablebooks/MyST-Parser#760).
+    """
+    for ref in doctree.findall(nodes.reference):
+        uri = ref.get("refuri", "")
+        if "&amp;" in uri:
+            ref["refuri"] = uri.replace("&amp;", "&")
+
+
 def setup(app):
+    app.connect("doctree-read", unescape_link_ampersands)
     app.connect("html-page-context", offer_executed_notebook, priority=400)
     app.connect("html-page-context", drop_duplicate_scripts, priority=400)
     app.connect("doctree-read", chapter_banner)
