@@ -309,7 +309,8 @@ def test_runs_give_makemore_pys_numbers(compare, type):
         ledger.check("makemore_models", key, ours)
         checked += 1
     if not checked:
-        pytest.skip(f"the ledger has no makemore_models row for {type} yet")
+        pytest.skip(f"the ledger has no makemore_models row for {type} "
+                    "(makemore.py has no such model)")
 
 
 def test_mean_of_batch_means_is_close_to_the_whole_test_set(compare):
