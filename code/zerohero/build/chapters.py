@@ -51,7 +51,8 @@ CHAPTERS = [
             code="makemore/wavenet.py"),
     Chapter("makemore_models", "makemore (the repository)",
             "https://www.youtube.com/watch?v=t3YJ5hKiMQ0",
-            "https://github.com/karpathy/makemore/blob/master/makemore.py",
+            "https://github.com/karpathy/makemore/blob/"
+            "988aa59e4d8fefa526d06f3b453ad116258398d4/makemore.py",
             code="makemore/{models,cli}.py"),
     Chapter("07_gpt", "Let's build GPT: from scratch, in code, spelled out",
             "https://www.youtube.com/watch?v=kCc8FmEb1nY",
