@@ -97,6 +97,8 @@ def test_comparisons_are_the_numbers(ch6):
         assert ch6[f"{key}_than"] == than(ch6[f"val_{i}"], ch6[f"val_{j}"])
         assert ch6[f"lecture_{key}_than"] == than(ch6[f"lecture_val_{i}"],
                                                   ch6[f"lecture_val_{j}"])
+    # the page says the lecture's tree with the bug did not do better
+    assert ch6["lecture_bug_than"] != "lower than"
     assert ch6["tree_gap"] == pytest.approx(max(
         abs(ch6["val_3"] - ch6["val_2"]), abs(ch6["val_4"] - ch6["val_2"])))
 
@@ -158,3 +160,14 @@ def test_prose_numbers_come_from_glue(page):
     prose = re.sub(r"```.*?```", "", text, flags=re.S)
     prose = re.sub(r"\{glue:text\}`[^`]*`", "", prose)
     assert not re.findall(r"\d\.\d{3,}", prose), page
+
+
+@pytest.mark.unit
+def test_video_links():
+    from test_chapter_05 import check_video_links
+
+    # 16 of the video's chapter marks, 0:00 to 52:28; the samples and the
+    # comparison table are the book's own sections
+    check_video_links(WAVENET, "t3YJ5hKiMQ0", 16,
+                      ("Samples", "Comparison with the lecture", "Summary",
+                       "Exercises", "References"))
