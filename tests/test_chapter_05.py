@@ -26,6 +26,7 @@ NINJA = "05_backprop_ninja"
 def literalincludes(chapter):
     """(path, options) of every literalinclude of a chapter, read with
     Sphinx's own reader: the lines it shows."""
+    from myst_parser.parsers.options import options_to_items
     from sphinx.config import Config
     from sphinx.directives.code import LiteralIncludeReader
 
@@ -33,13 +34,10 @@ def literalincludes(chapter):
     blocks = re.findall(r"```\{literalinclude\} (\S+)\n((?::[\w-]+:.*\n)*)```",
                         md.read_text(encoding="utf-8"))
     for path, block in blocks:
-        options = {}
-        for line in block.splitlines():
-            key, value = re.match(r":([\w-]+):\s*(.*)", line).groups()
-            value = value.strip()
-            if len(value) > 1 and value[0] == value[-1] == '"':
-                value = value[1:-1]  # YAML quotes, as MyST reads them
-            options[key] = value or None
+        # as MyST reads a directive's options: quotes stripped, empty None
+        items, _ = options_to_items(
+            "\n".join(line[1:] for line in block.splitlines()))
+        options = {key: value or None for key, value in items}
         reader = LiteralIncludeReader(str((md.parent / path).resolve()),
                                       options, Config({}, {}))
         yield options, reader.read()[0]
