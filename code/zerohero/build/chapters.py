@@ -38,7 +38,7 @@ CHAPTERS = [
             f"{LECTURES}/makemore/makemore_part2_mlp.ipynb",
             code="makemore/mlp.py"),
     Chapter("04_batchnorm", "makemore part 3: activations, gradients, BatchNorm",
-            "https://www.youtube.com/watch?v=P6sfmUTpUbc",
+            "https://www.youtube.com/watch?v=P6sfmUTpUmc",
             f"{LECTURES}/makemore/makemore_part3_bn.ipynb",
             code="makemore/{layers,batchnorm,diagnostics}.py"),
     Chapter("05_backprop_ninja", "makemore part 4: becoming a backprop ninja",
