@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
-from conftest import BOOK, ROOT, chapters
+from conftest import BOOK, chapters
 from zerohero.build import book
 
 LECTURE_CHAPTERS = [c for c in chapters() if re.match(r"\d\d_", c)]
@@ -226,3 +225,57 @@ def test_video_links_open_at_their_moment(chapter, built_book):
         assert "&amp;amp;" not in href, f"{chapter}: {href} is escaped twice"
         if "t=" in href:
             assert re.search(r"\?v=[\w-]+&amp;t=\d+s$", href), href
+
+
+VIDEO_LINK = re.compile(r"\[(\d+(?::\d\d){1,2})\]"
+                        r"\(https://www\.youtube\.com/watch\?v=([\w-]+)&t=(\d+)s\)")
+# Each chapter's video links, at least as many as the video chapter marks it
+# follows, and its own sections, which follow no part of the video.
+VIDEO_SECTIONS = {
+    "01_micrograd": (19, ("Comparison with the lecture", "Summary", "Exercises",
+                          "References")),
+    "02_bigrams": (15, ("Comparison with the lecture", "Summary", "Exercises",
+                        "References")),
+    "03_mlp": (15, ("Comparison with the lecture", "Summary", "Exercises",
+                    "References")),
+    "04_batchnorm": (15, ("Exercises", "References")),
+    "05_backprop_ninja": (8, ("Exercises", "References")),
+    "06_wavenet": (16, ("Samples", "Comparison with the lecture", "Summary",
+                        "Exercises", "References")),
+    "07_gpt": (25, ("The final model at CPU size", "Summary", "Exercises",
+                    "References")),
+    "08_tokenizer": (20, None),  # its links open the subsections
+    "09_gpt2": (30, None),
+}
+
+
+def seconds(label: str) -> int:
+    value = 0
+    for part in label.split(":"):
+        value = value * 60 + int(part)
+    return value
+
+
+@pytest.mark.parametrize("chapter", sorted(VIDEO_SECTIONS))
+def test_video_links_point_at_the_second_their_label_says(chapter):
+    from zerohero.build.chapters import BY_NAME
+    video = BY_NAME[chapter].video.split("v=")[1]
+    links = VIDEO_LINK.findall((BOOK / f"{chapter}.md").read_text(encoding="utf-8"))
+    assert len(links) >= VIDEO_SECTIONS[chapter][0], chapter
+    for label, vid, t in links:
+        assert vid == video, f"{chapter}: {label} links another video ({vid})"
+        assert int(t) == seconds(label), f"{chapter}: {label} links t={t}s"
+
+
+@pytest.mark.parametrize("chapter", [c for c, (_, own) in VIDEO_SECTIONS.items()
+                                     if own is not None])
+def test_every_section_that_follows_the_video_opens_with_its_link(chapter):
+    own = VIDEO_SECTIONS[chapter][1]
+    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    for section in re.split(r"\n## ", text)[1:]:
+        title, _, body = section.partition("\n")
+        if title.startswith(own):
+            continue
+        first = body.strip().split("\n")[0]
+        assert first.startswith("([") and VIDEO_LINK.search(first), \
+            f"{chapter}: section {title!r} opens without its video link"

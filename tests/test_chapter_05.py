@@ -121,34 +121,3 @@ def test_chapter5_comparison_table(executed):
     assert [r[0].strip() for r in rows] == list(mb.BACKWARD_ORDER)
     assert all(r[1].strip() == "True" and r[4].strip() == "True" for r in rows)
     assert images(nb) >= 2
-
-
-VIDEO_LINK = re.compile(r"\[(\d+(?::\d\d){1,2})\]"
-                        r"\(https://www\.youtube\.com/watch\?v=([\w-]+)&t=(\d+)s\)")
-
-
-def check_video_links(chapter, video, at_least, own):
-    """Every link's t= is the second its label says; every section that
-    follows the video (not in ``own``) opens with its link."""
-    text = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
-    links = VIDEO_LINK.findall(text)
-    assert len(links) >= at_least
-    for label, vid, seconds in links:
-        parts = [int(x) for x in label.split(":")]
-        assert vid == video, label
-        assert int(seconds) == sum(x * 60**i
-                                   for i, x in enumerate(reversed(parts))), label
-    for section in re.split(r"\n## ", text)[1:]:
-        title, _, body = section.partition("\n")
-        if title.startswith(own):
-            continue
-        first = body.strip().split("\n")[0]
-        assert first.startswith("([") and VIDEO_LINK.search(first), title
-
-
-@pytest.mark.unit
-def test_video_links():
-    # the video's chapter marks: 0:00, 7:26, 13:01, 1:05:17, 1:26:31,
-    # 1:36:37, 1:50:02, 1:54:24
-    check_video_links(NINJA, "q8SA3rM6ckI", 8,
-                      ("Exercises", "References"))

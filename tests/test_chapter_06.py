@@ -160,14 +160,3 @@ def test_prose_numbers_come_from_glue(page):
     prose = re.sub(r"```.*?```", "", text, flags=re.S)
     prose = re.sub(r"\{glue:text\}`[^`]*`", "", prose)
     assert not re.findall(r"\d\.\d{3,}", prose), page
-
-
-@pytest.mark.unit
-def test_video_links():
-    from test_chapter_05 import check_video_links
-
-    # 16 of the video's chapter marks, 0:00 to 52:28; the samples and the
-    # comparison table are the book's own sections
-    check_video_links(WAVENET, "t3YJ5hKiMQ0", 16,
-                      ("Samples", "Comparison with the lecture", "Summary",
-                       "Exercises", "References"))

@@ -84,16 +84,3 @@ def test_sentencepiece_falls_back_to_bytes(g):
 def test_a_new_token_grows_embedding_and_head(g):
     assert g["eot_id"] == 512
     assert g["head_params_512"] == 65 * 512
-
-
-def test_video_links_point_at_their_labels():
-    import re
-    text = (BOOK / f"{CHAPTER}.md").read_text(encoding="utf-8")
-    links = re.findall(r"\[([\d:]+)\]\(https://www\.youtube\.com/watch\?"
-                       r"v=zduSFxRajkE&t=(\d+)s\)", text)
-    assert len(links) >= 20
-    for label, seconds in links:
-        value = 0
-        for part in label.split(":"):
-            value = value * 60 + int(part)
-        assert value == int(seconds), label

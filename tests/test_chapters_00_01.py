@@ -12,8 +12,6 @@ in the order gradients are summed (1e-12 relative).
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 
 import pytest
 
@@ -158,29 +156,3 @@ def test_chapter1_garbage_collector_numbers(ch1):
     assert ch1["gc_freed"] > 100_000   # one step's graph
     assert ch1["gc_step_mb"] > 1
     assert ch1["gc_threshold"] > 0
-
-
-CHAPTER1 = Path(__file__).resolve().parents[1] / "book" / "01_micrograd.md"
-VIDEO_LINK = re.compile(r"\[(\d+(?::\d\d){1,2})\]"
-                        r"\(https://www\.youtube\.com/watch\?v=([\w-]+)&t=(\d+)s\)")
-
-
-def test_chapter1_video_links_point_at_the_seconds_their_labels_say():
-    links = VIDEO_LINK.findall(CHAPTER1.read_text(encoding="utf-8"))
-    assert len(links) >= 19  # the video's chapter marks the page follows
-    for label, video, seconds in links:
-        parts = [int(p) for p in label.split(":")]
-        assert video == "VMj-3S1tku0", label
-        assert int(seconds) == sum(p * 60**i
-                                   for i, p in enumerate(reversed(parts))), label
-
-
-def test_chapter1_every_section_that_follows_the_video_opens_with_its_link():
-    text = CHAPTER1.read_text(encoding="utf-8")
-    own = ("Comparison with the lecture", "Summary", "Exercises", "References")
-    for section in re.split(r"\n## ", text)[1:]:
-        title, _, body = section.partition("\n")
-        if title.startswith(own):
-            continue
-        first = body.strip().split("\n")[0]
-        assert first.startswith("([") and VIDEO_LINK.search(first), title

@@ -162,30 +162,3 @@ def test_chapters_prose_numbers_come_from_glue():
         prose = re.sub(r"```.*?```", "", text, flags=re.S)
         prose = re.sub(r"\{glue:text\}`[^`]*`", "", prose)
         assert not re.findall(r"\d\.\d{3,}", prose), chapter
-
-
-VIDEOS = {"02_bigrams": "PaCmpygFfXo", "03_mlp": "TCH_1BHY58I"}
-LINK = re.compile(r"\[(\d+(?::\d\d){1,2})\]\(https://www\.youtube\.com/watch\?v=([\w-]+)&t=(\d+)s\)")
-
-
-@pytest.mark.parametrize("chapter", sorted(VIDEOS))
-def test_video_links_point_at_the_seconds_their_labels_say(chapter):
-    text = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
-    links = LINK.findall(text)
-    assert len(links) >= 15, chapter
-    for label, video, seconds in links:
-        parts = [int(p) for p in label.split(":")]
-        assert video == VIDEOS[chapter], label
-        assert int(seconds) == sum(p * 60 ** i for i, p in enumerate(reversed(parts))), label
-
-
-@pytest.mark.parametrize("chapter", sorted(VIDEOS))
-def test_every_section_that_follows_the_video_opens_with_its_link(chapter):
-    text = (ROOT / "book" / f"{chapter}.md").read_text(encoding="utf-8")
-    own = ("Comparison with the lecture", "Summary", "Exercises", "References")
-    for section in re.split(r"\n## ", text)[1:]:
-        title, _, body = section.partition("\n")
-        if title in own:
-            continue
-        first = body.strip().split("\n")[0]
-        assert first.startswith("([") and LINK.search(first), title
