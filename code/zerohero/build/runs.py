@@ -104,8 +104,8 @@ MEASURED_SECONDS: dict[str, float] = {
     "gpt-bigram": 2,
     "tokenizer-shakespeare": 1,
     "mlp_lr_finder": 1,
-    "micrograd-tiny": 0,
-    "scratch-two-neurons": 0,
+    "micrograd-tiny": 1,
+    "scratch-two-neurons": 1,
 }
 DEFAULT_SECONDS = 30.0  # an experiment not yet in the table
 
