@@ -120,6 +120,13 @@ def test_page_in_browser(chapter, site, browser, built_book):
             .filter(p => p.scrollWidth > p.clientWidth + 1)
             .map(p => p.textContent.split('\\n').sort((a, b) => b.length - a.length)[0])""")
         assert wide == [], f"{len(wide)} code blocks scroll sideways; widest lines: {wide[:5]}"
+        # Tables fit too, but for the ledger's: one row per lecture number with its
+        # source and note is a reference to scroll through, not a page to read.
+        if chapter != "ledger":
+            tables = page.evaluate("""Array.from(document.querySelectorAll('main table'))
+                .filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)
+                .map(t => t.innerText.slice(0, 60))""")
+            assert tables == [], f"{len(tables)} tables scroll sideways: {tables}"
         sidebar = page.evaluate("Array.from(document.querySelectorAll('.bd-sidebar-primary a'))"
                                 ".map(a => a.getAttribute('href'))")
         for other in PAGES:
