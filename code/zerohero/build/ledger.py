@@ -251,6 +251,52 @@ MAKEMORE_PARAMS = "makemore.py's 'model #params' line"
 SANITY_RUN = ("run:test_sanity_check of micrograd's test/test_engine.py, its PyTorch side "
               "evaluated on this machine (float64)")
 
+# makemore_part5_cnn1.ipynb's performance log (a markdown cell): (description,
+# parameters, train, val) per run. Its first four runs are also ledger rows.
+PERFORMANCE_LOG = {
+    "wavenet_original": ("original (context 3, 200 hidden)", 12_097, 2.058, 2.105),
+    "wavenet_context8": ("context 3 → 8, flat", 22_097, 1.918, 2.027),
+    "wavenet_hierarchical_bnbug": ("flat → hierarchical (with the BatchNorm bug)",
+                                   22_397, 1.941, 2.029),
+    "wavenet_hierarchical": ("fix the BatchNorm bug", 22_397, 1.912, 2.022),
+    "wavenet_scaled": ("scale up: n_embd 24, n_hidden 128", 76_579, 1.769, 1.993),
+}
+
+
+def performance_log_rows() -> list[Entry]:
+    """Chapter 6's rows for the log's first four runs: parameters (from where the
+    lecture printed the exact count) and the logged train and val losses."""
+    runs = [  # run, the row's label, where the exact parameter count was printed
+        ("wavenet_original", "original (context 3, 200 hidden)", dict(
+            source=f"{PART3}#6",
+            note=("the same network as part 3's BatchNorm MLP; part 5's performance log "
+                  "(cell 14) writes 12K"))),
+        ("wavenet_context8", "context 3 → 8, flat", dict(
+            source="video:t3YJ5hKiMQ0@0:19:55",
+            note=("in the section starting at 19:55 (re-running baseline code on block_size"
+                  " 8); the performance log (cell 14) writes 22K"))),
+        ("wavenet_hierarchical_bnbug", "hierarchical, with the BatchNorm bug", dict(
+            source="video:t3YJ5hKiMQ0@0:37:41",
+            note=("in the section starting at 37:41 (training the WaveNet: first pass); the "
+                  "performance log (cell 14) writes 22K"))),
+        ("wavenet_hierarchical", "BatchNorm bug fixed", dict(
+            source="video:t3YJ5hKiMQ0@0:45:21",
+            note=("in the section starting at 45:21 (re-training WaveNet with bug fix); the "
+                  "performance log (cell 14) writes 22K"))),
+    ]
+    rows = []
+    for i, (run, label, printed_at) in enumerate(runs, 1):
+        _, params, train, val = PERFORMANCE_LOG[run]
+        rows.append(Entry(WAVENET, f"{label}: parameters", f"params_{i}", params,
+                          **printed_at))
+        for split, value in (("train", train), ("val", val)):
+            rows.append(Entry(WAVENET, f"{label}: {split} loss", f"{split}_{i}", value,
+                              expect="tolerance", tol=0.01, why=WAVENET_LOG,
+                              source=f"{PART5}#14:md",
+                              note="the notebook's performance log"))
+    return rows
+
+
 ENTRIES: list[Entry] = [
     # --- chapter 1: micrograd (lecture notebooks, micrograd's README, test and demo) ---------
     Entry(MICROGRAD, "f(3.0) for f(x) = 3x² − 4x + 5", "f_at_3", 20.0, digits=1,
@@ -522,60 +568,7 @@ ENTRIES: list[Entry] = [
           source=f"{PART4}#25"),
 
     # --- chapter 6: WaveNet (makemore part 5) ----------------------------------------------
-    Entry(WAVENET, "original (context 3, 200 hidden): parameters", "params_1", 12_097,
-          source=f"{PART3}#6",
-          note=("the same network as part 3's BatchNorm MLP; part 5's performance log (cell 14) "
-                'writes 12K')),
-    Entry(WAVENET, "original (context 3, 200 hidden): train loss", "train_1", 2.058,
-          expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "original (context 3, 200 hidden): val loss", "val_1", 2.105,
-          expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "context 3 → 8, flat: parameters", "params_2", 22_097,
-          source="video:t3YJ5hKiMQ0@0:19:55",
-          note=('in the section starting at 19:55 (re-running baseline code on block_size 8); the'
-                ' performance log (cell 14) writes 22K')),
-    Entry(WAVENET, "context 3 → 8, flat: train loss", "train_2", 1.918,
-          expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "context 3 → 8, flat: val loss", "val_2", 2.027, expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "hierarchical, with the BatchNorm bug: parameters", "params_3", 22_397,
-          source="video:t3YJ5hKiMQ0@0:37:41",
-          note=('in the section starting at 37:41 (training the WaveNet: first pass); the '
-                'performance log (cell 14) writes 22K')),
-    Entry(WAVENET, "hierarchical, with the BatchNorm bug: train loss", "train_3", 1.941,
-          expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "hierarchical, with the BatchNorm bug: val loss", "val_3", 2.029,
-          expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "BatchNorm bug fixed: parameters", "params_4", 22_397,
-          source="video:t3YJ5hKiMQ0@0:45:21",
-          note=('in the section starting at 45:21 (re-training WaveNet with bug fix); the '
-                'performance log (cell 14) writes 22K')),
-    Entry(WAVENET, "BatchNorm bug fixed: train loss", "train_4", 1.912,
-          expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
-    Entry(WAVENET, "BatchNorm bug fixed: val loss", "val_4", 2.022, expect="tolerance", tol=0.01,
-          why=WAVENET_LOG,
-          source=f"{PART5}#14:md",
-          note="the notebook's performance log"),
+    *performance_log_rows(),
     Entry(WAVENET, "scaled up (n_embd 24, n_hidden 128): parameters", "params_5", 76_579,
           source=f"{PART5}#9"),
     Entry(WAVENET, "scaled up: train loss", "train_5", 1.7690, why=SEEDED_ISA,
@@ -925,14 +918,7 @@ PRINTED: dict[tuple[str, str], object] = {
     (NINJA, "bn_maxdiff"): 9.313225746154785e-10,
     (NINJA, "train_val"): (2.070523500442505, 2.109893560409546),
     # makemore_part5_cnn1.ipynb: the performance log, (description, parameters, train, val)
-    (WAVENET, "performance_log"): {
-        "wavenet_original": ("original (context 3, 200 hidden)", 12_097, 2.058, 2.105),
-        "wavenet_context8": ("context 3 → 8, flat", 22_097, 1.918, 2.027),
-        "wavenet_hierarchical_bnbug": ("flat → hierarchical (with the BatchNorm bug)",
-                                       22_397, 1.941, 2.029),
-        "wavenet_hierarchical": ("fix the BatchNorm bug", 22_397, 1.912, 2.022),
-        "wavenet_scaled": ("scale up: n_embd 24, n_hidden 128", 76_579, 1.769, 1.993),
-    },
+    (WAVENET, "performance_log"): PERFORMANCE_LOG,
     # the final run's full-precision numbers and its losses logged every 10,000 steps
     (WAVENET, "final"): {"train": 1.7690284252166748, "val": 1.9936515092849731},
     (WAVENET, "final_logged"): [
